@@ -1,0 +1,178 @@
+"""The pipeline: an article goes through the stages and comes out as a JSON-ready record.
+
+read -> detect language -> find body / mark boilerplate -> sentences -> tokens -> entities
+-> normalise -> group -> record. Each stage is a function or a configured object from the
+registry; this module only wires them and turns any failure into an error record that names
+the stage, so one bad article never stops a batch.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline import __version__
+from pipeline.config import Config, ConfigError, build, load_config, registry
+from pipeline.record import SCHEMA_VERSION, Article, Document, InputError, Span
+from pipeline.serialize import error_record, to_record
+from pipeline.stages import entities as entity_stage
+from pipeline.stages import grouping, normalize
+from pipeline.stages.boilerplate import find_body
+from pipeline.stages.langid import detect_language
+from pipeline.stages.sentences import split_sentences
+
+# Importing these modules registers their factories.
+from pipeline.stages import tokenizers as _tokenizers  # noqa: F401
+
+KNOWN_LANGS = {"ja": "ja", "jp": "ja", "ja-jp": "ja", "zh": None, "zh-cn": "zh-Hans", "zh-hans": "zh-Hans",
+               "zh-sg": "zh-Hans", "zh-tw": "zh-Hant", "zh-hk": "zh-Hant", "zh-hant": "zh-Hant", "zh-mo": "zh-Hant",
+               "und": "und"}
+
+
+class StageError(Exception):
+    def __init__(self, stage: str, exc: BaseException) -> None:
+        super().__init__(f"{stage}: {exc}")
+        self.stage = stage
+        self.exc = exc
+
+
+@dataclass(slots=True)
+class Settings:
+    emit_tokens: bool = True
+    detect_boilerplate: bool = True
+    entities_in_boilerplate: bool = False
+
+
+class Pipeline:
+    """A configured pipeline. Create with :func:`pipeline.load`; call :meth:`process`."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        p = config.section("pipeline")
+        unknown = set(p) - {"emit_tokens", "detect_boilerplate", "entities_in_boilerplate"}
+        if unknown:
+            raise ConfigError(f"[pipeline]: unknown setting(s) {sorted(unknown)}")
+        self.settings = Settings(**p)
+        toks = config.section("tokenizers")
+        self.tokenizers = {lang: build(registry.tokenizers, spec, f"[tokenizers.{lang}]") for lang, spec in toks.items()}
+        specs = config.data.get("recognizers", [])
+        if not isinstance(specs, list):
+            raise ConfigError("[[recognizers]] must be an array of tables")
+        self.recognizers = [build(registry.recognizers, s, f"[[recognizers]] #{i + 1}") for i, s in enumerate(specs)]
+        self.grouping = grouping.Grouper()
+        self._meta: dict[str, Any] | None = None
+
+    # -- meta ------------------------------------------------------------------------------
+    @property
+    def meta(self) -> dict[str, Any]:
+        if self._meta is None:
+            models = [{"name": r.name, "version": r.version} for r in self.recognizers]
+            models += [{"name": f"tokenizer:{lang}:{t.name}", "version": t.version} for lang, t in sorted(self.tokenizers.items())]
+            self._meta = {
+                "schema_version": SCHEMA_VERSION,
+                "pipeline_version": __version__,
+                "config_hash": self.config.hash,
+                "models": models,
+            }
+        return self._meta
+
+    # -- stages ----------------------------------------------------------------------------
+    def _lang(self, article: Article, doc: Document) -> str:
+        if article.lang:
+            given = KNOWN_LANGS.get(article.lang.strip().lower(), "")
+            if given:
+                return given
+            if given is None:  # plain "zh": the script is still to be found
+                detected = detect_language(article.text)
+                return detected if detected.startswith("zh") else "zh-Hans"
+            doc.warnings.append(f"unknown language code {article.lang!r}; detected from the text instead")
+        return detect_language(article.text)
+
+    def _tokenizer_for(self, lang: str):
+        if lang in self.tokenizers:
+            return self.tokenizers[lang]
+        base = lang.split("-")[0]
+        return self.tokenizers.get(base)
+
+    def analyse(self, article: Article) -> Document:
+        """Run every stage; raise StageError naming the stage that failed."""
+        doc = Document(article=article)
+        text = article.text
+        stage = "language"
+        try:
+            doc.lang = self._lang(article, doc)
+            stage = "boilerplate"
+            if self.settings.detect_boilerplate:
+                doc.body, doc.boilerplate = find_body(text, article.title)
+            else:
+                stripped = text.strip()
+                start = text.find(stripped[:1]) if stripped else 0
+                doc.body = Span(start, start + len(stripped))
+            if not text.strip():
+                doc.warnings.append("empty text")
+            if doc.lang == "und":
+                if text.strip():
+                    doc.warnings.append("language not recognised as Japanese or Chinese (und): no sentences, tokens or entities")
+                return doc
+            stage = "sentences"
+            doc.sentences = split_sentences(text, doc.body.start, doc.body.end, doc.lang)
+            stage = "tokens"
+            tokenizer = self._tokenizer_for(doc.lang)
+            if tokenizer is not None:
+                doc.tokens = tokenizer.tokenize(text, doc.sentences)
+            stage = "entities"
+            doc.entities = self._entities(doc)
+            stage = "normalise"
+            normalize.normalize(doc)
+            stage = "grouping"
+            self.grouping(doc)
+        except Exception as exc:  # noqa: BLE001 - any failure becomes an error record
+            raise StageError(stage, exc) from exc
+        return doc
+
+    def _entities(self, doc: Document) -> list:
+        view = doc
+        if doc.lang == "zh-Hant":
+            # Models are Simplified-only: give them a same-length Simplified copy; offsets carry over.
+            from pipeline.stages.zh_script import to_simplified
+
+            art = doc.article
+            view = Document(
+                article=Article(id=art.id, text=to_simplified(art.text), title=art.title, lang=art.lang,
+                                published=art.published, url=art.url, position=art.position),
+                lang=doc.lang, body=doc.body, boilerplate=doc.boilerplate, sentences=doc.sentences, tokens=doc.tokens,
+            )
+        results = [rec(view) for rec in self.recognizers]
+        merged = entity_stage.merge(results)
+        if not self.settings.entities_in_boilerplate and doc.body is not None:
+            merged = entity_stage.inside(merged, doc.body)
+        entity_stage.check_labels(merged)
+        entity_stage.assign_sentences(merged, doc.sentences)
+        return merged
+
+    def process(self, item: Article | InputError) -> dict[str, Any]:
+        """One input item -> one output record (a result or an error record). Never raises."""
+        if isinstance(item, InputError):
+            return error_record(item.id, "read", item.type, item.message)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                doc = self.analyse(item)
+            return to_record(doc, self.meta, emit_tokens=self.settings.emit_tokens)
+        except StageError as err:
+            return error_record(item.id, err.stage, type(err.exc).__name__, str(err.exc) or repr(err.exc))
+        except Exception as exc:  # noqa: BLE001 - serialisation problems too
+            return error_record(item.id, "record", type(exc).__name__, str(exc))
+
+    def process_all(self, items: Iterable[Article | InputError]) -> Iterator[dict[str, Any]]:
+        for item in items:
+            yield self.process(item)
+
+
+def load(config: str | Path | Config | None = None, overrides: dict[str, Any] | None = None) -> Pipeline:
+    """Build a pipeline from a config file (default: the packaged ``default.toml``)."""
+    cfg = config if isinstance(config, Config) else load_config(config, overrides)
+    return Pipeline(cfg)

@@ -1,0 +1,230 @@
+"""Readers: input paths -> a stream of ``Article`` (or ``InputError`` for records that cannot be read).
+
+Supported inputs
+- JSON Lines (``.jsonl``, ``.ndjson``, ``.json`` holding one object per line): fields ``id``,
+  ``text``, optional ``title``, ``lang``, ``published``, ``url``; every other field is kept in
+  ``Article.meta``.
+- Plain text (``.txt``): one article per file, id = the file name.
+- Any of the above compressed with gzip, bz2, xz or zstd (``.gz``, ``.bz2``, ``.xz``, ``.zst``).
+- Whatever Hugging Face ``datasets`` loads from local files: ``.parquet``, ``.csv``, ``.arrow``,
+  and a ``save_to_disk`` folder (recognised by its ``dataset_info.json``/``state.json``).
+- A directory: every file below it, in sorted path order.
+
+Everything streams: a JSONL dump is read line by line and a dataset is iterated (memory-mapped
+or streaming), so memory does not grow with the size of the dump. A bad record (broken JSON,
+invalid UTF-8, missing ``text``) becomes an ``InputError`` and reading goes on.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import lzma
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+
+from pipeline.record import Article, InputError
+
+ARTICLE_FIELDS = ("id", "text", "title", "lang", "published", "url")
+COMPRESSED = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zst": "zstd", ".zstd": "zstd"}
+JSONL_EXT = {".jsonl", ".ndjson", ".json"}
+TEXT_EXT = {".txt", ".text"}
+DATASET_EXT = {".parquet", ".csv", ".arrow"}
+
+ReadResult = Article | InputError
+
+
+class InputPathError(OSError):
+    """An input path that does not exist or cannot be opened at all (fatal for the run)."""
+
+
+def _open_binary(path: Path) -> BinaryIO:
+    kind = COMPRESSED.get(path.suffix.lower())
+    if kind == "gzip":
+        return gzip.open(path, "rb")
+    if kind == "bz2":
+        return bz2.open(path, "rb")
+    if kind == "xz":
+        return lzma.open(path, "rb")
+    if kind == "zstd":
+        import zstandard
+
+        fh = path.open("rb")
+        # zstandard's reader has no readline; a BufferedReader gives line iteration.
+        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(fh, closefd=True))  # type: ignore[arg-type]
+    return path.open("rb")
+
+
+def _inner_suffix(path: Path) -> str:
+    """The format suffix, looking through a compression suffix (a.jsonl.gz -> .jsonl)."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in COMPRESSED:
+        suffixes = suffixes[:-1]
+    return suffixes[-1] if suffixes else ""
+
+
+def _is_saved_dataset(path: Path) -> bool:
+    return path.is_dir() and (path / "dataset_info.json").exists() and (path / "state.json").exists()
+
+
+def _as_str(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    return str(value)
+
+
+def article_from_mapping(obj: Any, fallback_id: str, position: int) -> ReadResult:
+    """Turn one decoded record into an Article, or an InputError saying what is wrong."""
+    if not isinstance(obj, dict):
+        return InputError(fallback_id, "InvalidRecord", f"expected a JSON object, got {type(obj).__name__}", position)
+    raw_id = obj.get("id")
+    art_id = _as_str(raw_id) if raw_id not in (None, "") else fallback_id
+    text = obj.get("text")
+    if text is None:
+        return InputError(art_id, "MissingText", "record has no 'text' field", position)
+    if not isinstance(text, str):
+        return InputError(art_id, "InvalidText", f"'text' must be a string, got {type(text).__name__}", position)
+    lang = obj.get("lang")
+    meta = {k: v for k, v in obj.items() if k not in ARTICLE_FIELDS}
+    return Article(
+        id=art_id,
+        text=text,
+        title=_as_str(obj.get("title")),
+        lang=_as_str(lang) if lang else None,
+        published=_as_str(obj.get("published")),
+        url=_as_str(obj.get("url")),
+        meta=meta,
+        position=position,
+    )
+
+
+def _iter_jsonl(path: Path, start_position: int) -> Iterator[ReadResult]:
+    position = start_position
+    with _open_binary(path) as raw:
+        for lineno, line in enumerate(raw, start=1):
+            if not line.strip():
+                continue  # blank lines are not records
+            fallback_id = f"{path.name}:{lineno}"
+            try:
+                obj = orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
+                # orjson reports invalid UTF-8 as a decode error too; say which it was.
+                try:
+                    line.decode("utf-8")
+                    yield InputError(fallback_id, "InvalidJSON", f"line {lineno}: {exc}", position)
+                except UnicodeDecodeError as uexc:
+                    yield InputError(fallback_id, "InvalidUTF8", f"line {lineno}: {uexc}", position)
+            else:
+                yield article_from_mapping(obj, fallback_id, position)
+            position += 1
+
+
+def _iter_text_file(path: Path, position: int) -> Iterator[ReadResult]:
+    with _open_binary(path) as fh:
+        data = fh.read()
+    name = path.name
+    if b"\x00" in data[:8192]:
+        yield InputError(name, "BinaryFile", f"{path} looks like a binary file (NUL bytes), not text", position)
+        return
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        yield InputError(name, "InvalidUTF8", f"{path}: {exc}", position)
+        return
+    yield Article(id=name, text=text, position=position)
+
+
+def _iter_dataset(path: Path, start_position: int) -> Iterator[ReadResult]:
+    # datasets must never reach for the hub here: the inputs are local files.
+    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        import datasets
+    except ImportError:  # pragma: no cover - datasets is a default dependency
+        raise InputPathError(f"{path}: reading Parquet/CSV/Arrow needs the 'datasets' package: pip install datasets") from None
+    datasets.disable_progress_bars()
+    if path.is_dir():
+        ds = datasets.load_from_disk(str(path))
+        if isinstance(ds, datasets.DatasetDict):
+            rows: Iterable[dict] = (row for split in sorted(ds) for row in ds[split])
+        else:
+            rows = iter(ds)
+    else:
+        builder = {".parquet": "parquet", ".csv": "csv", ".arrow": "arrow"}[_inner_suffix(path)]
+        # streaming=True iterates the file in batches instead of building a cache copy.
+        rows = datasets.load_dataset(builder, data_files=str(path), split="train", streaming=True)
+    for index, row in enumerate(rows):
+        yield article_from_mapping(dict(row), f"{path.name}:{index}", start_position + index)
+
+
+def _file_kind(path: Path) -> str:
+    if _is_saved_dataset(path):
+        return "dataset"
+    suffix = _inner_suffix(path)
+    if suffix in JSONL_EXT:
+        return "jsonl"
+    if suffix in TEXT_EXT:
+        return "text"
+    if suffix in DATASET_EXT and path.suffix.lower() not in COMPRESSED:
+        return "dataset"
+    return "unknown"
+
+
+def _expand(path: Path) -> Iterator[Path]:
+    if path.is_dir() and not _is_saved_dataset(path):
+        for root, dirs, files in os.walk(path):
+            dirs.sort()
+            rootp = Path(root)
+            # A save_to_disk folder inside a directory is one input, not many files.
+            for d in list(dirs):
+                if _is_saved_dataset(rootp / d):
+                    dirs.remove(d)
+                    yield rootp / d
+            for f in sorted(files):
+                if not f.startswith("."):
+                    yield rootp / f
+    else:
+        yield path
+
+
+def check_inputs(paths: Iterable[str | Path]) -> list[Path]:
+    """Fail early (a fatal error) on input paths that do not exist or cannot be read."""
+    checked = []
+    for p in paths:
+        path = Path(p)
+        if not path.exists():
+            raise InputPathError(f"input not found: {path}")
+        if not os.access(path, os.R_OK):
+            raise InputPathError(f"input not readable: {path}")
+        checked.append(path)
+    return checked
+
+
+def read_articles(paths: Iterable[str | Path]) -> Iterator[ReadResult]:
+    """Stream articles from every input path, in order. Positions count records across inputs."""
+    position = 0
+    for top in check_inputs(paths):
+        for path in _expand(top):
+            kind = _file_kind(path)
+            if kind == "unknown":
+                # Inside a directory, an unsupported file is reported, never silently skipped.
+                yield InputError(path.name, "UnsupportedFile", f"{path}: unsupported file type (expected .jsonl, .txt, .parquet, .csv, .arrow, optionally compressed)", position)
+                position += 1
+                continue
+            reader = {"jsonl": _iter_jsonl, "text": _iter_text_file, "dataset": _iter_dataset}[kind]
+            try:
+                for item in reader(path, position):
+                    yield item
+                    position = item.position + 1
+            except InputPathError:
+                raise
+            except Exception as exc:  # a corrupt compressed stream, an unreadable dataset...
+                yield InputError(path.name, type(exc).__name__, f"{path}: {exc}", position)
+                position += 1

@@ -1,0 +1,1 @@
+"""One module per pipeline stage. Stages never read files; they work on a ``Document``."""

@@ -1,0 +1,201 @@
+"""Entity recognisers and how their outputs merge.
+
+A recogniser is any callable ``(Document) -> list[Entity]`` with a ``name`` and ``version``;
+it is registered under a factory name and picked by the config's ``[[recognizers]]`` list.
+
+Merge precedence (documented, deterministic): recognisers run in config order and the list
+order *is* the precedence. An entity is kept unless it overlaps an entity already kept from a
+recogniser earlier in the list; within one recogniser, longer spans win, then earlier ones.
+The default config lists the numeric rules first, so MONEY/PERCENT/DATE from the grammar win
+over a statistical model's guess on the same characters, and the model wins everywhere else.
+Entities outside the article body (boilerplate) are dropped unless the config asks otherwise.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from typing import Protocol
+
+from pipeline.config import registry
+from pipeline.record import LABELS, Document, Entity, Span
+
+
+class EntityRecognizer(Protocol):
+    name: str
+    version: str
+
+    def __call__(self, doc: Document) -> list[Entity]: ...
+
+
+class LangFiltered:
+    """Runs a recogniser only on the languages it was built for."""
+
+    def __init__(self, inner: EntityRecognizer, langs: Sequence[str] | None) -> None:
+        self.inner = inner
+        self.langs = frozenset(langs) if langs else None
+        self.name = inner.name
+        self.version = getattr(inner, "version", "")
+
+    def applies_to(self, lang: str) -> bool:
+        return self.langs is None or lang in self.langs
+
+    def __call__(self, doc: Document) -> list[Entity]:
+        return self.inner(doc) if self.applies_to(doc.lang) else []
+
+
+def merge(results: Sequence[list[Entity]]) -> list[Entity]:
+    """Merge recogniser outputs, earlier lists taking precedence; returns sorted, non-overlapping."""
+    kept: list[Entity] = []
+    starts: list[int] = []  # sorted starts of kept entities, for O(log n) overlap checks
+    for entities in results:
+        for ent in sorted(entities, key=lambda e: (-(e.end - e.start), e.start)):
+            if ent.end <= ent.start:
+                continue
+            i = bisect.bisect_right(starts, ent.start)
+            if i > 0 and kept[i - 1].end > ent.start:
+                continue
+            if i < len(kept) and kept[i].start < ent.end:
+                continue
+            kept.insert(i, ent)
+            starts.insert(i, ent.start)
+    return kept
+
+
+def assign_sentences(entities: list[Entity], sentences: Sequence[Span]) -> None:
+    """Set each entity's sentence index (the sentence holding its start), -1 if none."""
+    starts = [s.start for s in sentences]
+    for ent in entities:
+        i = bisect.bisect_right(starts, ent.start) - 1
+        ent.sentence = i if i >= 0 and ent.start < sentences[i].end else -1
+
+
+def inside(entities: list[Entity], span: Span) -> list[Entity]:
+    return [e for e in entities if e.start >= span.start and e.end <= span.end]
+
+
+# --- recognisers -------------------------------------------------------------------------
+
+
+class NumericRules:
+    """MONEY, PERCENT and DATE from the deterministic grammar in ``pipeline.numeric``."""
+
+    name = "rules:numeric"
+    version = "1"
+
+    def __call__(self, doc: Document) -> list[Entity]:
+        from pipeline.numeric import find_numeric
+
+        if doc.lang not in ("ja", "zh-Hans", "zh-Hant"):
+            return []
+        spans = [(s.start, s.end) for s in doc.sentences]
+        return [
+            Entity(m.start, m.end, m.label, source=self.name, norm=dict(m.norm) if m.norm else None)
+            for m in find_numeric(doc.text, doc.lang, published=doc.article.published, spans=spans)
+        ]
+
+
+# UniDic proper-noun subcategories -> our labels. This is a *baseline*: a dictionary lookup,
+# not a model; it knows nothing about organisations or multi-word names.
+_UNIDIC_LABELS = {
+    ("固有名詞", "人名"): "PERSON",
+    ("固有名詞", "地名", "国"): "GPE",
+    ("固有名詞", "地名"): "LOC",
+    ("固有名詞", "組織名"): "ORG",
+}
+
+
+def _unidic_label(features: tuple[str, ...]) -> str | None:
+    if len(features) < 3 or features[0] != "名詞" or features[1] != "固有名詞":
+        return None
+    rest = features[1:]
+    for key in sorted(_UNIDIC_LABELS, key=len, reverse=True):
+        if rest[: len(key)] == key:
+            return _UNIDIC_LABELS[key]
+    return None
+
+
+class UnidicProperNouns:
+    """Baseline for ja: runs of UniDic proper-noun tokens of one class (姓+名 joined)."""
+
+    name = "baseline:unidic-proper-nouns"
+    version = "1"
+
+    def __call__(self, doc: Document) -> list[Entity]:
+        out: list[Entity] = []
+        current: Entity | None = None
+        for tok in doc.tokens:
+            label = _unidic_label(tok.features)
+            if label and current and current.label == label and current.end == tok.start:
+                current.end = tok.end
+                continue
+            if current:
+                out.append(current)
+            current = Entity(tok.start, tok.end, label, source=self.name) if label else None
+        if current:
+            out.append(current)
+        return out
+
+
+class JiebaPosBaseline:
+    """Baseline for zh: jieba.posseg tags nr/ns/nt (person/place/organisation). Not a model."""
+
+    name = "baseline:jieba-posseg"
+    version = "1"
+    _TAGS = {"nr": "PERSON", "nrfg": "PERSON", "nrt": "PERSON", "ns": "LOC", "nt": "ORG"}
+
+    def __init__(self) -> None:
+        self._seg = None
+
+    def __call__(self, doc: Document) -> list[Entity]:
+        if self._seg is None:
+            import logging
+
+            import jieba
+            import jieba.posseg
+
+            jieba.setLogLevel(logging.WARNING)
+            self._seg = jieba.posseg.POSTokenizer(jieba.Tokenizer())
+        out = []
+        for sent in doc.sentences:
+            pos = sent.start
+            for pair in self._seg.cut(doc.text[sent.start : sent.end]):
+                word, flag = pair.word, pair.flag
+                start = doc.text.find(word, pos, sent.end)
+                if start < 0:
+                    continue
+                pos = start + len(word)
+                label = self._TAGS.get(flag)
+                if label and word.strip():
+                    out.append(Entity(start, pos, label, source=self.name))
+        return out
+
+
+
+
+@registry.recognizers.register("numeric")
+def make_numeric(langs: Sequence[str] | None = None) -> LangFiltered:
+    return LangFiltered(NumericRules(), langs)
+
+
+@registry.recognizers.register("unidic_proper_nouns")
+def make_unidic(langs: Sequence[str] | None = ("ja",)) -> LangFiltered:
+    return LangFiltered(UnidicProperNouns(), langs)
+
+
+@registry.recognizers.register("jieba_pos")
+def make_jieba_pos(langs: Sequence[str] | None = ("zh-Hans", "zh-Hant")) -> LangFiltered:
+    return LangFiltered(JiebaPosBaseline(), langs)
+
+
+@registry.recognizers.register("spacy_ner")
+def make_spacy_ner(model: str, model_lang: str, langs: Sequence[str] | None = None) -> LangFiltered:
+    from pipeline.stages.ner_spacy import SpacyNER
+
+    return LangFiltered(SpacyNER(model, model_lang), langs)
+
+
+def check_labels(entities: list[Entity]) -> None:
+    for e in entities:
+        if e.label not in LABELS:
+            raise ValueError(f"recogniser {e.source} produced unknown label {e.label!r}")

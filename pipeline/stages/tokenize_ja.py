@@ -1,0 +1,78 @@
+"""Japanese tokens from fugashi + unidic-lite, with code-point offsets.
+
+MeCab skips whitespace between words and reports it as ``white_space`` before each word, so
+the offsets are recovered by walking the text: leading whitespace, then the surface. The
+tagger is created lazily (fugashi taggers cannot be pickled, so each worker makes its own).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pipeline.record import Span, Token
+
+
+def _lemma(feature) -> str | None:
+    # UniDic's `lemma` is katakana for many proper nouns (東京 -> トウキョウ); orthBase keeps
+    # the written base form, which is what users expect to see.
+    base = getattr(feature, "orthBase", None) or getattr(feature, "lemma", None)
+    return None if base in (None, "*") else base
+
+
+class FugashiTokenizer:
+    """Tokenises Japanese text with fugashi and unidic-lite (MeCab under the hood)."""
+
+    name = "fugashi"
+
+    def __init__(self) -> None:
+        self._tagger = None
+
+    @property
+    def version(self) -> str:
+        import fugashi
+        import unidic_lite
+
+        return f"fugashi {fugashi.__version__ if hasattr(fugashi, '__version__') else ''} unidic-lite {unidic_lite.__version__ if hasattr(unidic_lite, '__version__') else ''}".strip()
+
+    def _get_tagger(self):
+        if self._tagger is None:
+            try:
+                import fugashi
+                import unidic_lite  # noqa: F401  (the dictionary fugashi finds by default)
+            except ImportError as exc:  # pragma: no cover - dependency is in the default install
+                raise RuntimeError("Japanese needs fugashi and unidic-lite: pip install fugashi unidic-lite") from exc
+            self._tagger = fugashi.Tagger()
+        return self._tagger
+
+    def tokenize(self, text: str, spans: Iterable[Span]) -> list[Token]:
+        """Tokens of ``text`` inside each span (sentences), in order, offsets into ``text``."""
+        tagger = self._get_tagger()
+        tokens: list[Token] = []
+        for span in spans:
+            chunk = text[span.start : span.end]
+            pos = span.start
+            for word in tagger(chunk):
+                surface = word.surface
+                if not surface:
+                    continue
+                start = text.find(surface, pos + len(word.white_space), span.end)
+                if start < 0:  # defensive: never emit a token whose text does not match
+                    start = text.find(surface, pos, span.end)
+                    if start < 0:
+                        continue
+                end = start + len(surface)
+                f = word.feature
+                pos_path = tuple(p for p in (f.pos1, f.pos2, f.pos3, f.pos4) if p and p != "*")
+                reading = getattr(f, "kana", None)
+                tokens.append(
+                    Token(
+                        start=start,
+                        end=end,
+                        pos="-".join(pos_path),
+                        lemma=_lemma(f),
+                        reading=None if reading in (None, "*", "") else reading,
+                        features=pos_path,
+                    )
+                )
+                pos = end
+        return tokens
