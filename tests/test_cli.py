@@ -1,0 +1,65 @@
+"""The `shinbun` command, run as a user would (a subprocess)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import orjson
+
+from tests.conftest import check_record
+
+
+def shinbun(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "pipeline.cli", *map(str, args)], capture_output=True, text=True, **kw)
+
+
+def test_run_sample_writes_one_record_per_article(tmp_path, sample_path):
+    out, errs = tmp_path / "out.jsonl", tmp_path / "errors.jsonl"
+    r = shinbun("run", sample_path, "-o", out, "--errors", errs)
+    assert r.returncode == 0, r.stderr
+    lines = out.read_bytes().splitlines()
+    assert len(lines) == 13
+    for line in lines:
+        check_record(orjson.loads(line))
+    assert errs.read_bytes() == b""
+    assert "13 articles, 0 errors" in r.stderr
+
+
+def test_run_to_stdout_with_bad_lines(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_bytes('{"id":"a","text":"東京で地震。"}\n{oops\n{"id":"b"}\n{"id":"c","text":"北京下雪。"}\n'.encode())
+    errs = tmp_path / "e.jsonl"
+    r = shinbun("run", src, "-o", "-", "--errors", errs, "--quiet")
+    assert r.returncode == 0 and r.stderr == ""
+    recs = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [x["id"] for x in recs] == ["a", "in.jsonl:2", "b", "c"]
+    assert [("error" in x) for x in recs] == [False, True, True, False]
+    assert [json.loads(x)["id"] for x in errs.read_text().splitlines()] == ["in.jsonl:2", "b"]
+
+
+def test_fatal_errors_exit_nonzero_with_one_line(tmp_path):
+    r = shinbun("run", tmp_path / "missing.jsonl", "-o", tmp_path / "o.jsonl")
+    assert r.returncode == 2 and r.stderr.strip().startswith("shinbun: error: input not found") and "Traceback" not in r.stderr
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[recognizers]]\nfactory = 'nope'\n")
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id":"a","text":"x"}\n')
+    r = shinbun("run", src, "-o", tmp_path / "o.jsonl", "--config", bad)
+    assert r.returncode == 2 and "unknown factory 'nope'" in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_schema_command_prints_the_schema():
+    r = shinbun("schema")
+    assert r.returncode == 0
+    schema = json.loads(r.stdout)
+    assert schema["$schema"].endswith("2020-12/schema") and "result" in schema["$defs"]
+
+
+def test_help_mentions_commands():
+    r = shinbun("--help")
+    assert r.returncode == 0
+    for cmd in ("run", "schema", "eval"):
+        assert cmd in r.stdout
