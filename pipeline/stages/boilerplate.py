@@ -23,7 +23,7 @@ How it works (linear in the text length):
     (``・title`` lines, short lines not ending in 。).
   - ``marker``: lines made only of ``[[...]]`` markers.
   - ``end_marker``: a line that is only ``|``/``｜``.
-  - ``copyright``: short lines with ``Copyright``, ``©``, ``All Rights Reserved``, ``版权所有``,
+  - ``copyright``: short lines (no sentence end before the keyword) with ``Copyright``, ``©``, ``All Rights Reserved``, ``版权所有``,
     ``無断転載``, ``转载请注明`` ...
   - ``credit``: short lines starting with ``責任編集``/``责任编辑：``/``（編集：…）``,
     ``記事執筆：``, ``来源：``, ``出典：`` ..., or containing ``記事提供社``.
@@ -79,6 +79,7 @@ _CREDIT_RE = re.compile(
     r"审核|審核|来源|來源|出典|記事提供社?|翻訳|翻译|翻譯)\s*[：:／/]"
 )
 _CREDIT_ANY_RE = re.compile(r"記事提供社")
+_TERMINATOR_RE = re.compile(r"[。！？!?]")
 _TEASER_END = ("…", "...", "⋯", "‥", "。。。")
 
 # Suffixes cut off the last body line; each pattern is `$`-anchored (search uses endpos).
@@ -133,9 +134,13 @@ def _full_line_reason(s: str) -> str | None:
     if _END_MARKER_LINE_RE.match(s):
         return "end_marker"
     if len(s) <= _SHORT:
-        if _COPYRIGHT_RE.search(s):
+        # Only when no sentence ends before the keyword: "本文。声明：…转载…" is a body line
+        # with a junk suffix (handled by _strip_suffixes), not a junk line.
+        m = _COPYRIGHT_RE.search(s)
+        if m and not _TERMINATOR_RE.search(s, 0, m.start()):
             return "copyright"
-        if _CREDIT_RE.match(s) or _CREDIT_ANY_RE.search(s):
+        m = _CREDIT_RE.match(s) or _CREDIT_ANY_RE.search(s)
+        if m and not _TERMINATOR_RE.search(s, 0, m.start()):
             return "credit"
     return None
 

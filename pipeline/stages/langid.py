@@ -14,7 +14,8 @@ Rules, in order:
    less than 30% of all letters (English, Korean with a few hanja, Thai, emoji, empty...).
    ASCII Latin letters count 1/4 each (a Latin word is several letters, a CJK character is
    about a word), so Chinese English-vocabulary articles stay Chinese while English text
-   quoting a Chinese name stays ``und``.
+   quoting a Chinese name stays ``und``. Text with at least as many Hangul syllables as CJK
+   characters is Korean: ``und``.
 3. ``ja`` when kana are at least 5% of the CJK characters. Japanese prose is ~30-60% kana;
    even kanji-heavy headlines nearly always carry a particle (``日中首脳会談、来月開催へ`` has
    one kana in 11 CJK characters, 9%).
@@ -142,7 +143,7 @@ def detect_language(text: str) -> str:
     if not text:
         return "und"
     sample = _sample(text)
-    kana = han = other = latin = 0
+    kana = han = other = latin = hangul = 0
     han_chars: list[str] = []
     for ch in sample:
         cp = ord(ch)
@@ -159,10 +160,12 @@ def detect_language(text: str) -> str:
             kana += 1
         elif ch.isalpha() and not (0x3000 <= cp <= 0x30FF):
             other += 1
+            if 0xAC00 <= cp <= 0xD7A3 or 0x3131 <= cp <= 0x318E:
+                hangul += 1
     cjk = kana + han
     # A Latin word is ~5 letters but a CJK character is ~a word: weigh Latin letters 1/4.
     letters = cjk + other + latin * 0.25
-    if cjk < 2 or cjk < 0.3 * letters:
+    if cjk < 2 or cjk < 0.3 * letters or hangul >= cjk:
         return "und"
     if kana >= 0.05 * cjk:
         return "ja"
