@@ -117,7 +117,7 @@ CASES = [
         "株価は小幅に上昇した。",
         [
             ("nav_link", "前の記事：円相場の動き"),
-            ("nav_link", "次の記事：原油价格の行方".replace("价", "価")),
+            ("nav_link", "次の記事：原油価格の行方"),
             ("copyright", "Copyright © 2024 Example News. All Rights Reserved."),
         ],
     ),
