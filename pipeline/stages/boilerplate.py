@@ -37,7 +37,7 @@ How it works (linear in the text length):
     ``。`` after it (``related_links``). These suffixes are cut off it (up to 8, each searched in
     the last 3,000 characters of the line).
 
-The backward scan looks at no more than 500 non-blank lines; beyond that everything is body.
+The backward scan looks at no more than 5,000 non-blank lines; beyond that everything is body.
 
 Limitations: junk in the middle of an article is not detected (only leading/trailing junk);
 link lists without a heading (``・`` lines at the very end) are kept as body; junk lines that
@@ -56,7 +56,7 @@ _SUFFIX_WINDOW = 3000
 _MAX_SUFFIXES = 8
 _SHORT = 120  # lines longer than this are never copyright/credit lines
 _LINKLIKE_MAX = 80
-_MAX_TRAILING_LINES = 500  # the backward scan gives up (the rest is body) after this many lines
+_MAX_TRAILING_LINES = 5000  # the backward scan gives up (the rest is body) after this many lines
 
 _NAV_RE = re.compile(
     r"\s*(?:<<|>>|＜＜|＞＞|≪|≫|«|»|前の記事|次の記事|前のページ|次のページ|"
@@ -245,7 +245,7 @@ def find_body(text: str, title: str | None = None) -> tuple[Span, list[Boilerpla
             continue
         seen += 1
         if seen > _MAX_TRAILING_LINES:
-            body_end = b  # no article has 500 lines of trailing junk: treat it as body
+            body_end = b  # no article has 5,000 lines of trailing junk: treat it as body
             break
         s = text[a:b]
         reason = _full_line_reason(s)
