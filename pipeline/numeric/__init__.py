@@ -1,0 +1,253 @@
+"""Deterministic recogniser for MONEY, PERCENT and DATE in Japanese and Chinese.
+
+Public API::
+
+    find_numeric(text, lang, *, published=None, spans=None) -> list[NumericMatch]
+
+Grammar (layered; each layer is a regex *source* built from the one below)
+--------------------------------------------------------------------------
+1. ``numbers.NUM`` -- one written number::
+
+       GROUP = AR ( KS ( AR KS )* )?  |  ( KD | KS )+ ( 点 KD+ )?
+       NUM   = GROUP MORE? ( BG+ MORE? GROUP MORE? )* ( BG+ MORE? )?
+
+   AR = Arabic digits (1234, 1,234, 3.5; full-width digits are normalised),
+   KD = 〇零一二…九 两兩 and financial 壹贰貳叁參…玖, KS = 十拾百佰千仟,
+   BG = 万萬億亿兆 (stacked 万亿 = 10^12), MORE = 多余餘 (三千多万, 2亿余).
+   ``numbers.parse_number`` evaluates it exactly with ``decimal.Decimal``.
+2. ``money``: ``MONEY = PRECUR? NUM SUFCUR? ( RANGE PRECUR? NUM SUFCUR? )?``
+   with at least one currency; RANGE = 〜 ～ ~ - — 至 到.
+3. ``percent``: ``NUM (%|パーセント)``, ranges, ``百分之NUM``, ``NUM割(NUM分)?``,
+   ``NUM成``.
+4. ``dates``: numeric (2021/5/20), year-month-day with eras, month-day,
+   relative words (今年, 先月, 昨日 ...), and a guarded bare day (20日、).
+
+Scanning: one compiled *anchor* regex finds digit runs, numeral runs,
+currency symbols/prefix words, 百分之, era names and relative-date words; the
+grammars are only tried at those anchors.  At each anchor the longest match
+wins, ties broken MONEY > PERCENT > DATE; scanning resumes after the match.
+A second pass turns bare amounts into MONEY when the sentence fixes the
+currency (see below).
+
+Annotation rules (what the span covers)
+---------------------------------------
+* MONEY: number + multiplier + currency word/symbol, both prefix and suffix
+  currencies included (``US$5億``, ``人民币500亿元``, ``500億元``, ``10億人民元``,
+  ``500亿元人民币``).  Words like 総額/合计/总额 are excluded.
+* Qualifiers (約 约 およそ 大约 超 超过 逾 突破 不到 不足 近 / 以上 超 余り 強
+  程度 前後 ほど 左右 未満 以下 近く 弱 を超える ...) are OUTSIDE the span and
+  recorded as ``norm["qualifier"]`` in {"approx", "over", "under"}.
+  ``総額117億元以上`` -> span ``117億元``, qualifier over.  Inside-number
+  多/余 (``三千多万元``, ``2亿余元``) stay in the span, qualifier "over".
+* Ranges are one entity covering both ends: ``3〜5億円`` -> value_min
+  "300000000", value_max "500000000" (no "value"); the multiplier of the
+  upper bound applies to a bare lower bound.
+* Implicit currency: a bare amount with a big unit (万/億/亿) or thousands
+  separators, followed by punctuation, a particle or a qualifier (never by a
+  counter such as 人/件), is MONEY when the same sentence (up to 。！？!? or
+  newline) holds an explicit MONEY; the currency of the nearest preceding
+  (else following) one is used and ``norm["implicit_currency"] = True``.
+* ¥/￥: JPY in ja unless the sentence talks about 元/人民元 and not 円;
+  CNY in zh unless the sentence names 日元 and not 人民币.  元 means CNY
+  (also in zh-Hant; a prefix such as 新台幣/港幣 overrides).  块/塊 is CNY
+  only in zh and after Arabic digits or as 块钱.
+* PERCENT: ``70%``, ``７０％``, ``70パーセント``, ``百分之三点五`` -> "3.5",
+  ``7割`` -> "70", ``7割5分`` -> "75", ``3成``/``三成`` -> "30".  Percentage
+  points (ポイント, %ポイント, 个百分点) are NOT annotated.
+* DATE: ``norm = {"value": ISO at the written precision or None}``.
+  Weekday suffixes (``20日(木)``) and time words are outside the span.
+  Durations (過去10年間, 5年间, 3か月, 10年来), day counts (1日に3回) and
+  bare 元年 are not DATE; 2-digit years (21年) are not handled.
+* Never: 円安/円高 as words, 一元化, 元気, 单元, 元素, 张元, 2万人, 9万件,
+  phone numbers, 一人/一部.  A number preceded by 数/几/幾/何 (数千円) is
+  skipped because its value is unknown.
+
+norm keys, in this order: MONEY ``value`` | ``value_min``,``value_max``;
+``currency``; ``qualifier``?; ``implicit_currency``?.  PERCENT ``value`` |
+``value_min``,``value_max``; ``qualifier``?.  DATE ``value``.
+Values are exact decimal strings (never via float).
+
+Offsets are code-point offsets into the original ``text``; the text is only
+normalised with a same-length one-to-one character map (full-width digits,
+％, ～ ...), never rewritten.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+from .dates import REL_WORDS, date_at, parse_published
+from .money import PREFIX_CURRENCIES, amount_at, money_at
+from .numbers import BG_CHARS, KD_CHARS, KS_CHARS, NUM, fmt_decimal, normalise
+from .percent import percent_at
+
+__all__ = ["NumericMatch", "find_numeric"]
+
+
+@dataclass(slots=True, frozen=True)
+class NumericMatch:
+    start: int          # code-point offsets into `text`, end exclusive
+    end: int
+    label: str          # "MONEY" | "PERCENT" | "DATE"
+    norm: dict          # normalised values, JSON-serialisable
+
+
+def _alt(words):
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+# Anchor kinds by named group: rel (relative date word), era, pct (百分之),
+# cur (currency prefix), num (digit / numeral run).
+_ANCHOR = re.compile(
+    rf"(?P<rel>{_alt(REL_WORDS)})"
+    r"|(?P<era>令和|平成|昭和|大正|明治)"
+    r"|(?P<pct>百分之)"
+    rf"|(?P<cur>{_alt(PREFIX_CURRENCIES)})"
+    rf"|(?P<num>[0-9]+|[{KD_CHARS}{KS_CHARS}{BG_CHARS}]+)"
+)
+_NUM_RE = re.compile(NUM)
+_SENT_END = re.compile(r"[。！？!?\n]")
+_PRIORITY = {"MONEY": 0, "PERCENT": 1, "DATE": 2}
+
+
+class _Sentences:
+    """Lazy sentence boundaries for one segment."""
+    __slots__ = ("text", "ends")
+
+    def __init__(self, text):
+        self.text = text
+        self.ends = None
+
+    def __call__(self, pos):
+        if self.ends is None:
+            self.ends = [m.start() for m in _SENT_END.finditer(self.text)]
+        ends = self.ends
+        i = bisect.bisect_left(ends, pos)
+        start = ends[i - 1] + 1 if i > 0 else 0
+        end = ends[i] if i < len(ends) else len(self.text)
+        return start, end
+
+
+def _scan(sub: str, is_ja: bool, pub) -> list[tuple[int, int, str, dict]]:
+    out: list[tuple[int, int, str, dict]] = []
+    implicit = []
+    sent = _Sentences(sub)
+    cursor = 0
+    for am in _ANCHOR.finditer(sub):
+        p = am.start()
+        if p < cursor:
+            continue
+        kind = am.lastgroup
+        try:
+            best = None
+            if kind == "num":
+                r = money_at(sub, p, is_ja, sent)
+                if r is not None:
+                    best = (r[0], r[1], "MONEY", r[2])
+                r = percent_at(sub, p)
+                if r is not None and (best is None or r[1] > best[1]):
+                    best = (r[0], r[1], "PERCENT", r[2])
+                r = date_at(sub, p, is_ja, pub, "num")
+                if r is not None and (best is None or r[1] > best[1]):
+                    best = (r[0], r[1], "DATE", r[2])
+                if best is None:
+                    # Nothing here: no entity can start inside this number, so
+                    # skip the whole numeral (keeps the scan linear).
+                    nm = _NUM_RE.match(sub, p)
+                    if nm is not None:
+                        cursor = nm.end()
+                        a = amount_at(sub, p)
+                        if a is not None:
+                            implicit.append(a)
+                    continue
+            elif kind == "cur":
+                r = money_at(sub, p, is_ja, sent)
+                if r is not None:
+                    best = (r[0], r[1], "MONEY", r[2])
+            elif kind == "pct":
+                r = percent_at(sub, p)
+                if r is not None:
+                    best = (r[0], r[1], "PERCENT", r[2])
+            else:  # rel / era
+                r = date_at(sub, p, is_ja, pub, kind)
+                if r is not None:
+                    best = (r[0], r[1], "DATE", r[2])
+        except Exception:  # defensive: a grammar bug must not kill the pipeline
+            best = None
+        if best is not None and best[1] > best[0]:
+            out.append(best)
+            cursor = best[1]
+    if implicit:
+        out = _resolve_implicit(out, implicit, sent)
+    return out
+
+
+def _resolve_implicit(out, implicit, sent):
+    money = [(s, e, n["currency"]) for s, e, lab, n in out if lab == "MONEY"
+             and not n.get("implicit_currency")]
+    if not money:
+        return out
+    starts = [m[0] for m in money]
+    added = []
+    for start, end, p, qualifier in implicit:
+        ss, se = sent(start)
+        i = bisect.bisect_left(starts, start)
+        cur = None
+        if i > 0 and money[i - 1][0] >= ss:
+            cur = money[i - 1][2]
+        elif i < len(money) and money[i][0] < se:
+            cur = money[i][2]
+        if cur is None:
+            continue
+        norm = {"value": fmt_decimal(p.value), "currency": cur}
+        if qualifier is not None:
+            norm["qualifier"] = qualifier
+        norm["implicit_currency"] = True
+        added.append((start, end, "MONEY", norm))
+    if added:
+        out = sorted(out + added, key=lambda t: t[0])
+    return out
+
+
+def find_numeric(text: str, lang: str, *, published: str | None = None,
+                 spans: Sequence[tuple[int, int]] | None = None) -> list[NumericMatch]:
+    """lang: "ja", "zh-Hans" or "zh-Hant". published: the article's date as given
+    in input, e.g. "2012-09-12T10:00:00+0900" or "2021-05-20" or None. spans:
+    regions of text to search (the article body), default the whole text;
+    matches never cross a span edge. Returns sorted, non-overlapping matches."""
+    if not text or not isinstance(text, str):
+        return []
+    is_ja = isinstance(lang, str) and lang.lower().startswith("ja")
+    pub = parse_published(published)
+    nt = normalise(text, is_ja)
+    n = len(text)
+    if spans is None:
+        regions = [(0, n)]
+    else:
+        regions = []
+        for sp in spans:
+            try:
+                s, e = int(sp[0]), int(sp[1])
+            except (TypeError, ValueError, IndexError):
+                continue
+            s, e = max(0, s), min(n, e)
+            if e > s:
+                regions.append((s, e))
+        regions.sort()
+    found: list[tuple[int, int, str, dict]] = []
+    for s, e in regions:
+        sub = nt if (s == 0 and e == n) else nt[s:e]
+        for a, b, lab, norm in _scan(sub, is_ja, pub):
+            found.append((a + s, b + s, lab, norm))
+    if len(regions) > 1:
+        found.sort(key=lambda t: (t[0], -(t[1] - t[0]), _PRIORITY[t[2]]))
+    result: list[NumericMatch] = []
+    last = 0
+    for a, b, lab, norm in found:
+        if a < last or not (0 <= a < b <= n):
+            continue
+        result.append(NumericMatch(a, b, lab, norm))
+        last = b
+    return result

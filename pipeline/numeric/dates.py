@@ -1,0 +1,225 @@
+"""DATE grammar (tried in this order at an anchor)::
+
+    NUMERIC = YYYY SEP M SEP D                 # 2021/5/20 2021-05-20 2021.5.20 (same SEP)
+    YMD     = ( ERA ( "元" | N ) | YYYY | 〇〇〇〇 ) "年" ( M "月" ( D DAYSUF )? )?
+    MD      = M "月" ( D DAYSUF )?             # 5月20日  十二月
+    REL     = RELYEAR ( M "月" ( D DAYSUF )? )?  # 今年  去年12月
+            | RELMONTH ( D DAYSUF )?            # 先月  上月20日
+            | RELDAY                            # 昨日  明天
+    BAREDAY = D "日" followed by 、 , ( 午前 午後 朝 夜 付 电 ...   # 政府は20日、
+
+    ERA = 令和 平成 昭和 大正 明治        DAYSUF = 日 | 号 | 號
+
+A bare year is DATE only with four digits (or an era); it is not a DATE when
+followed by 間/间/来/代/前/后/後 (durations: 2000年来, 1990年代).  Counts such
+as 3か月, 5年间, 1日に3回 are never DATE.  Values are ISO strings at the
+precision written; anything needing an unknown anchor (no ``published``)
+gets ``None``.  Month-day without a year takes the published year.
+Japanese 前年 is relative to the surrounding narrative, not to the
+publication date, so it is not annotated in ja (zh 前年 = two years ago).
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+__all__ = ["date_at", "parse_published", "REL_WORDS"]
+
+_MN = r"(?:[0-9]{1,2}|十[一二]?|[一二三四五六七八九])"
+_DN = r"(?:[0-9]{1,2}|[一二三]?十[一二三四五六七八九]?|[一二三四五六七八九])"
+_DAYSUF = r"[日号號]"
+
+NUMERIC_RE = re.compile(
+    r"(?P<y>[12][0-9]{3})(?P<s>[/\-.])(?P<m>[0-9]{1,2})(?P=s)(?P<d>[0-9]{1,2})"
+    r"(?![0-9]|[/\-.][0-9])"
+)
+YMD_RE = re.compile(
+    r"(?:(?P<era>令和|平成|昭和|大正|明治)\s?(?P<ey>元|[0-9]{1,2}|[一二三四五六七八九十]{1,3})"
+    r"|(?P<y>[0-9]{4}|[〇○零一二三四五六七八九]{4}))年"
+    rf"(?:(?P<m>{_MN})月(?![間间])(?:(?P<d>{_DN}){_DAYSUF})?|(?![間间来來代前后後]))"
+)
+MD_RE = re.compile(rf"(?P<m>{_MN})月(?![間间])(?:(?P<d>{_DN}){_DAYSUF})?")
+_REL_Y = {"一昨年": -2, "今年": 0, "本年": 0, "昨年": -1, "去年": -1, "前年": -2,
+          "来年": 1, "來年": 1, "明年": 1}
+_REL_M = {"今月": 0, "本月": 0, "这个月": 0, "這個月": 0, "先月": -1, "上月": -1,
+          "上个月": -1, "上個月": -1, "来月": 1, "下月": 1, "下个月": 1, "下個月": 1}
+_REL_D = {"一昨日": -2, "前天": -2, "昨日": -1, "昨天": -1, "今日": 0, "本日": 0,
+          "今天": 0, "明日": 1, "明天": 1, "明後日": 2}
+REL_WORDS = tuple(sorted([*_REL_Y, *_REL_M, *_REL_D], key=len, reverse=True))
+
+
+def _alt(words):
+    return "|".join(sorted(words, key=len, reverse=True))
+
+
+_YEAR_ALT = _alt(w for w in _REL_Y if w != "去年")
+REL_RE = re.compile(
+    rf"(?:(?P<ry>{_YEAR_ALT}|(?<![过過失除回离離死进進上下出归歸拿带帶])去年)"
+    r"(?![轻輕纪紀龄齡齢级級华華头頭配少长長金])"
+    rf"(?:(?P<m>{_MN})月(?![間间])(?:(?P<d>{_DN}){_DAYSUF})?)?"
+    rf"|(?P<rm>{_alt(_REL_M)})(?:(?P<rd>{_DN}){_DAYSUF})?"
+    rf"|(?P<rdd>{_alt(_REL_D)})(?![香])"
+    r")"
+)
+BAREDAY_RE = re.compile(
+    rf"(?P<d>{_DN})日(?=[、,(]|午前|午後|未明|夜|朝|付|电|電|晚|晨|上午|下午|凌晨|早)"
+)
+
+_MONTH_BLOCK_BEFORE = frozenset("近前后後这這每数數几幾个個第")
+_ERA = {"令和": 2019, "平成": 1989, "昭和": 1926, "大正": 1912, "明治": 1868}
+_KD = {"〇": 0, "○": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5,
+       "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def _small(s: str) -> int | None:
+    """Small numbers used in dates: Arabic, positional kanji or 十-compounds (<100)."""
+    if s.isascii():
+        return int(s) if s.isdigit() else None
+    if "十" in s:
+        a, _, b = s.partition("十")
+        hi = _KD.get(a, None) if a else 1
+        lo = _KD.get(b, None) if b else 0
+        if hi is None or lo is None:
+            return None
+        return hi * 10 + lo
+    v = 0
+    for ch in s:
+        d = _KD.get(ch)
+        if d is None:
+            return None
+        v = v * 10 + d
+    return v
+
+
+_PUB_RE = re.compile(r"\s*([0-9]{4})[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})")
+_PUB_TABLE = {0xFF10 + i: 0x30 + i for i in range(10)}
+
+
+def parse_published(published) -> date | None:
+    if not published or not isinstance(published, str):
+        return None
+    m = _PUB_RE.match(published.translate(_PUB_TABLE))
+    if not m:
+        return None
+    try:
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return None
+
+
+def _iso(y: int | None, m: int | None = None, d: int | None = None):
+    if y is None or not (1 <= y <= 9999):
+        return None
+    if m is None:
+        return f"{y:04d}"
+    if d is None:
+        return f"{y:04d}-{m:02d}"
+    try:
+        date(y, m, d)
+    except ValueError:
+        return None
+    return f"{y:04d}-{m:02d}-{d:02d}"
+
+
+def _md(m, pub_year):
+    """Month/day groups -> (month, day) with validation; (None, None) if absent;
+    raises ValueError on out-of-range values (caller rejects the match)."""
+    ms, ds = m.group("m"), m.group("d")
+    if ms is None:
+        return None, None
+    mo = _small(ms)
+    if mo is None or not 1 <= mo <= 12:
+        raise ValueError
+    if ds is None:
+        return mo, None
+    dy = _small(ds)
+    if dy is None or not 1 <= dy <= 31:
+        raise ValueError
+    return mo, dy
+
+
+def date_at(text: str, pos: int, is_ja: bool, pub: date | None, kind: str):
+    """kind: "num" (digit/numeral anchor), "rel" (relative word) or "era"."""
+    try:
+        if kind == "rel":
+            return _rel(text, pos, is_ja, pub)
+        if kind == "era":
+            return _ymd(text, pos)
+        if text[pos] in "12":
+            m = NUMERIC_RE.match(text, pos)
+            if m is not None and not (pos > 0 and text[pos - 1] in "/-.") :
+                y, mo, d = int(m.group("y")), int(m.group("m")), int(m.group("d"))
+                if 1 <= mo <= 12 and 1 <= d <= 31:
+                    return m.start(), m.end(), {"value": _iso(y, mo, d)}
+        r = _ymd(text, pos)
+        if r is not None:
+            return r
+        m = MD_RE.match(text, pos)
+        if m is not None:
+            mo, dy = _md(m, None)
+            if dy is None and pos > 0 and text[pos - 1] in _MONTH_BLOCK_BEFORE:
+                return None          # 最近三月 / 这三月: a duration, not a month
+            y = pub.year if pub is not None else None
+            return m.start(), m.end(), {"value": _iso(y, mo, dy)}
+        m = BAREDAY_RE.match(text, pos)
+        if m is not None:
+            dy = _small(m.group("d"))
+            if dy is None or not 1 <= dy <= 31:
+                return None
+            if pub is None:
+                return m.start(), m.end(), {"value": None}
+            return m.start(), m.end(), {"value": _iso(pub.year, pub.month, dy)}
+    except ValueError:
+        return None
+    return None
+
+
+def _ymd(text, pos):
+    m = YMD_RE.match(text, pos)
+    if m is None:
+        return None
+    if m.group("era") is not None:
+        ey = m.group("ey")
+        n = 1 if ey == "元" else _small(ey)
+        if n is None or not 1 <= n <= 99:
+            return None
+        y = _ERA[m.group("era")] + n - 1
+    else:
+        y = _small(m.group("y"))
+        if y is None or not 1000 <= y <= 2199:
+            return None
+    mo, dy = _md(m, y)
+    return m.start(), m.end(), {"value": _iso(y, mo, dy)}
+
+
+def _rel(text, pos, is_ja, pub):
+    m = REL_RE.match(text, pos)
+    if m is None:
+        return None
+    ry, rm, rdd = m.group("ry"), m.group("rm"), m.group("rdd")
+    if ry is not None:
+        if ry == "前年" and is_ja:
+            return None
+        mo, dy = _md(m, None)
+        y = pub.year + _REL_Y[ry] if pub is not None else None
+        return m.start(), m.end(), {"value": _iso(y, mo, dy)}
+    if rm is not None:
+        if rm == "上月" and pos > 0 and text[pos - 1] in "马馬":
+            return None
+        ds = m.group("rd")
+        dy = None
+        if ds is not None:
+            dy = _small(ds)
+            if dy is None or not 1 <= dy <= 31:
+                return None
+        if pub is None:
+            return m.start(), m.end(), {"value": None}
+        k = pub.year * 12 + (pub.month - 1) + _REL_M[rm]
+        return m.start(), m.end(), {"value": _iso(k // 12, k % 12 + 1, dy)}
+    if pub is None:
+        return m.start(), m.end(), {"value": None}
+    try:
+        d = pub + timedelta(days=_REL_D[rdd])
+    except OverflowError:
+        return m.start(), m.end(), {"value": None}
+    return m.start(), m.end(), {"value": d.isoformat()}

@@ -1,0 +1,89 @@
+"""PERCENT grammar::
+
+    PCTUNIT = "%" | "パーセント"                         (％ is normalised to %)
+    PERCENT = ( NUM PCTUNIT? RANGE )? NUM PCTUNIT       # 70%  3〜5%  3%~5%
+            | "百分之" NUM                               # 百分之三点五
+            | NUM "割" ( NUM "分" )?                      # 7割  7割5分
+            | NUM "成"                                   # 3成  三成
+
+Percentage *points* (ポイント, %ポイント, 个百分点, 百分点) are not PERCENT:
+they are a difference, not a ratio, and are left unannotated.
+"""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from .numbers import NUM, parse_number, fmt_decimal
+from .qualifiers import prefix_qualifier, suffix_qualifier
+
+__all__ = ["percent_at"]
+
+_UNIT = r"(?:%|パーセント)(?!ポイント|pt|ﾎﾟｲﾝﾄ)"
+_RANGE = r"\s?(?:[~\-—]|至|到)\s?"
+
+PERCENT_RE = re.compile(
+    rf"(?:(?P<a>{NUM})(?:%|パーセント)?{_RANGE})?(?P<b>{NUM}){_UNIT}"
+    rf"|(?P<g>[0-9]+・[0-9]+){_UNIT}"
+    rf"|百分之(?P<c>{NUM})(?![个個]?百分[点點])"
+    rf"|(?P<d>{NUM})割(?:(?P<e>{NUM})分)?"
+    rf"|(?P<f>{NUM})成(?![为為功立长長员員本交果绩績都分年人品型形就熟不])"
+)
+_BLOCK_BEFORE = frozenset("数數几幾何")
+_TEN = Decimal(10)
+
+
+def percent_at(text: str, pos: int):
+    m = PERCENT_RE.match(text, pos)
+    if m is None:
+        return None
+    start, end = m.start(), m.end()
+    if start > 0 and text[start - 1] in _BLOCK_BEFORE:
+        return None
+    norm: dict = {}
+    more = False
+    if m.group("b") is not None:
+        pb = parse_number(m.group("b"))
+        if pb is None:
+            return None
+        more = pb.more
+        if m.group("a") is not None:
+            pa = parse_number(m.group("a"))
+            if pa is None:
+                return None
+            norm["value_min"] = fmt_decimal(pa.value)
+            norm["value_max"] = fmt_decimal(pb.value)
+        else:
+            norm["value"] = fmt_decimal(pb.value)
+    elif m.group("g") is not None:
+        norm["value"] = fmt_decimal(Decimal(m.group("g").replace("・", ".")))
+    elif m.group("c") is not None:
+        pc = parse_number(m.group("c"))
+        if pc is None:
+            return None
+        more = pc.more
+        norm["value"] = fmt_decimal(pc.value)
+    elif m.group("d") is not None:
+        pd = parse_number(m.group("d"))
+        if pd is None or pd.has_big or pd.value > 10:
+            return None
+        v = pd.value * _TEN
+        if m.group("e") is not None:
+            pe = parse_number(m.group("e"))
+            if pe is None or pe.has_big:
+                return None
+            v += pe.value
+        norm["value"] = fmt_decimal(v)
+    else:
+        pf = parse_number(m.group("f"))
+        if pf is None or pf.has_big or pf.value > 10:
+            return None
+        norm["value"] = fmt_decimal(pf.value * _TEN)
+    q = "over" if more else prefix_qualifier(text, start)
+    if q is None:
+        sq = suffix_qualifier(text, end)
+        if sq is not None:
+            q = sq[0]
+    if q is not None:
+        norm["qualifier"] = q
+    return start, end, norm
