@@ -1,0 +1,85 @@
+"""The strict span+label scorer (pipeline.evaluate) on tiny hand-made cases."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pipeline.evaluate import format_table, gold_tuples, read_gold, score
+
+
+def test_perfect_match():
+    gold = [[(0, 2, "PERSON"), (5, 7, "LOC")]]
+    res = score(gold, gold)
+    assert res["micro"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0, "tp": 2, "fp": 0, "fn": 0}
+    assert set(res["per_label"]) == {"PERSON", "LOC"}
+
+
+def test_strict_boundaries_and_labels():
+    gold = [[(0, 3, "PERSON"), (5, 8, "ORG")], [(1, 4, "LOC")]]
+    pred = [[(0, 2, "PERSON"), (5, 8, "LOC")], [(1, 4, "LOC"), (6, 9, "ORG")]]
+    res = score(gold, pred)
+    m = res["micro"]
+    assert (m["tp"], m["fp"], m["fn"]) == (1, 3, 2)
+    assert m["precision"] == pytest.approx(0.25)
+    assert m["recall"] == pytest.approx(1 / 3)
+    assert m["f1"] == pytest.approx(2 * 0.25 * (1 / 3) / (0.25 + 1 / 3))
+    pl = res["per_label"]
+    assert (pl["PERSON"]["tp"], pl["PERSON"]["fp"], pl["PERSON"]["fn"]) == (0, 1, 1)
+    assert (pl["ORG"]["tp"], pl["ORG"]["fp"], pl["ORG"]["fn"]) == (0, 1, 1)
+    assert (pl["LOC"]["tp"], pl["LOC"]["fp"], pl["LOC"]["fn"]) == (1, 1, 0)
+    assert pl["LOC"]["f1"] == pytest.approx(2 / 3)
+
+
+def test_labels_filter_ignores_other_labels_on_both_sides():
+    gold = [[(0, 2, "PERSON"), (3, 5, "DATE")]]
+    pred = [[(0, 2, "PERSON"), (6, 8, "MONEY")]]
+    res = score(gold, pred, labels=["PERSON", "ORG"])
+    assert res["micro"]["tp"] == 1 and res["micro"]["fp"] == 0 and res["micro"]["fn"] == 0
+    # a requested label with no entities still gets a (zero) row
+    assert res["per_label"]["ORG"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "tp": 0, "fp": 0, "fn": 0}
+    assert "DATE" not in res["per_label"] and "MONEY" not in res["per_label"]
+
+
+def test_label_map_applies_to_gold_and_pred_before_filter():
+    gold = [[(0, 2, "GPE"), (4, 6, "LOC")]]
+    pred = [[(0, 2, "LOC"), (4, 6, "GPE"), (8, 9, "FAC")]]
+    res = score(gold, pred, labels=["LOC"], label_map={"GPE": "LOC"})
+    assert (res["micro"]["tp"], res["micro"]["fp"], res["micro"]["fn"]) == (2, 0, 0)
+    assert list(res["per_label"]) == ["LOC"]
+    # without the filter FAC is a false positive
+    res2 = score(gold, pred, label_map={"GPE": "LOC"})
+    assert (res2["micro"]["tp"], res2["micro"]["fp"], res2["micro"]["fn"]) == (2, 1, 0)
+    assert res2["micro"]["precision"] == pytest.approx(2 / 3)
+
+
+def test_empty_and_duplicates():
+    res = score([[]], [[]])
+    assert res["micro"]["f1"] == 0.0 and res["micro"]["tp"] == 0
+    res = score([[(0, 1, "ORG")]], [[(0, 1, "ORG"), (0, 1, "ORG")]])
+    assert (res["micro"]["tp"], res["micro"]["fp"]) == (1, 0)
+
+
+def test_length_mismatch_raises():
+    with pytest.raises(ValueError):
+        score([[]], [[], []])
+
+
+def test_format_table_and_read_gold(tmp_path):
+    recs = [
+        {"id": "a-0", "lang": "ja", "source": "a", "text": "東京都に行く", "entities": [
+            {"start": 0, "end": 3, "label": "LOC", "orig_label": "地名", "text": "東京都"}]},
+        {"id": "a-1", "lang": "ja", "source": "a", "text": "なし", "entities": []},
+    ]
+    p = tmp_path / "g.jsonl"
+    p.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in recs) + "\n", encoding="utf-8")
+    got = list(read_gold(p))
+    assert [r["id"] for r in got] == ["a-0", "a-1"]
+    assert gold_tuples(got[0]) == [(0, 3, "LOC")]
+    table = format_table(score([gold_tuples(r) for r in got], [[(0, 3, "LOC")], [(0, 1, "ORG")]]))
+    lines = table.splitlines()
+    assert lines[0].split()[:4] == ["label", "prec", "rec", "f1"]
+    assert any(line.startswith("LOC") and "1.0000" in line for line in lines)
+    assert lines[-1].startswith("micro")
+    assert "0.5000" in lines[-1]  # precision 1/2
