@@ -98,15 +98,23 @@ def _alt(words):
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
-# Anchor kinds by named group: rel (relative date word), era, pct (百分之),
-# cur (currency prefix), num (digit / numeral run).
+# The anchor regex: keywords first (relative-date words, era names, 百分之,
+# currency prefixes), then digit / numeral runs.  Every branch starts with a
+# literal character, so the regex engine can skip non-candidate characters
+# with a character-set scan in C (this is the prefilter that makes the scan
+# fast); the kind of anchor is recovered from the matched text.
+_ERAS = ("令和", "平成", "昭和", "大正", "明治")
+_RUN_CLASS = f"[{KD_CHARS}{KS_CHARS}{BG_CHARS}]"
 _ANCHOR = re.compile(
-    rf"(?P<rel>{_alt(REL_WORDS)})"
-    r"|(?P<era>令和|平成|昭和|大正|明治)"
-    r"|(?P<pct>百分之)"
-    rf"|(?P<cur>{_alt(PREFIX_CURRENCIES)})"
-    rf"|(?P<num>[0-9]+|[{KD_CHARS}{KS_CHARS}{BG_CHARS}]+)"
+    "|".join(
+        [re.escape(w) for w in sorted({*REL_WORDS, *_ERAS, "百分之", *PREFIX_CURRENCIES},
+                                      key=len, reverse=True)]
+        + [f"{d}[0-9]*" for d in "0123456789"]
+        + [f"{re.escape(c)}{_RUN_CLASS}*" for c in KD_CHARS + KS_CHARS + BG_CHARS]
+    )
 )
+_KIND = {**{w: "rel" for w in REL_WORDS}, **{w: "era" for w in _ERAS}, "百分之": "pct",
+         **{w: "cur" for w in PREFIX_CURRENCIES}}
 _NUM_RE = re.compile(NUM)
 _SENT_END = re.compile(r"[。！？!?\n]")
 _PRIORITY = {"MONEY": 0, "PERCENT": 1, "DATE": 2}
@@ -139,7 +147,7 @@ def _scan(sub: str, is_ja: bool, pub) -> list[tuple[int, int, str, dict]]:
         p = am.start()
         if p < cursor:
             continue
-        kind = am.lastgroup
+        kind = _KIND.get(am.group(), "num")
         try:
             best = None
             if kind == "num":

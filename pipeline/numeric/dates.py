@@ -62,7 +62,7 @@ REL_RE = re.compile(
     r")"
 )
 BAREDAY_RE = re.compile(
-    rf"(?P<d>{_DN})日(?=[、,(]|午前|午後|未明|夜|朝|付|电|電|晚|晨|上午|下午|凌晨|早)"
+    rf"(?P<d>{_DN})日(?=[、,，(（]|午前|午後|未明|夜|朝|付|电|電|晚|晨|上午|下午|凌晨|早)"
 )
 
 _MONTH_BLOCK_BEFORE = frozenset("近前后後这這每数數几幾个個第")

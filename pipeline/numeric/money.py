@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from .numbers import NUM, parse_number, fmt_decimal
+from .numbers import BG_CHARS, NUM, parse_number, fmt_decimal
 from .qualifiers import prefix_qualifier, suffix_qualifier
 
 __all__ = ["money_at", "amount_at", "SUFFIX_CURRENCIES", "PREFIX_CURRENCIES"]
@@ -210,6 +210,7 @@ def money_at(text: str, pos: int, is_ja: bool, sent):
 # Implicit amounts: a bare NUM with a big unit or thousands separators,
 # followed by punctuation / a particle / a qualifier (not by a counter like 人, 件).
 _AMOUNT_RE = re.compile(NUM)
+_HAS_BIG = re.compile(f"[{BG_CHARS}]")
 _IMPLICIT_FOLLOW = re.compile(
     r"(?:$|[、。，,.！？!?\s)」』）]|[でにをはとがもへやだ](?![0-9])|から|まで|的|了)"
 )
@@ -220,7 +221,10 @@ def amount_at(text: str, pos: int):
     m = _AMOUNT_RE.match(text, pos)
     if m is None:
         return None
-    p = parse_number(m.group())
+    s = m.group()
+    if "," not in s and not _HAS_BIG.search(s):
+        return None
+    p = parse_number(s)
     if p is None or not (p.has_big or p.has_comma) or not p.has_arabic and not p.has_big:
         return None
     start, end = m.start(), m.end()
