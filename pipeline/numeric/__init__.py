@@ -117,6 +117,9 @@ _KIND = {**{w: "rel" for w in REL_WORDS}, **{w: "era" for w in _ERAS}, "百分�
          **{w: "cur" for w in PREFIX_CURRENCIES}}
 _NUM_RE = re.compile(NUM)
 _SENT_END = re.compile(r"[。！？!?\n]")
+_MONEY_CONTEXT = re.compile(
+    "[价價値值額额金費费収收益利売卖賣售投資资贷貸債债款税稅賃薪赚賺亏虧損损算支払付融筹籌募賠赔償偿罚罰]"
+)
 _PRIORITY = {"MONEY": 0, "PERCENT": 1, "DATE": 2}
 
 
@@ -154,7 +157,7 @@ def _scan(sub: str, is_ja: bool, pub) -> list[tuple[int, int, str, dict]]:
                 r = money_at(sub, p, is_ja, sent)
                 if r is not None:
                     best = (r[0], r[1], "MONEY", r[2])
-                r = percent_at(sub, p)
+                r = percent_at(sub, p, is_ja)
                 if r is not None and (best is None or r[1] > best[1]):
                     best = (r[0], r[1], "PERCENT", r[2])
                 r = date_at(sub, p, is_ja, pub, "num")
@@ -175,7 +178,7 @@ def _scan(sub: str, is_ja: bool, pub) -> list[tuple[int, int, str, dict]]:
                 if r is not None:
                     best = (r[0], r[1], "MONEY", r[2])
             elif kind == "pct":
-                r = percent_at(sub, p)
+                r = percent_at(sub, p, is_ja)
                 if r is not None:
                     best = (r[0], r[1], "PERCENT", r[2])
             else:  # rel / era
@@ -208,6 +211,9 @@ def _resolve_implicit(out, implicit, sent):
         elif i < len(money) and money[i][0] < se:
             cur = money[i][2]
         if cur is None:
+            continue
+        # the amount itself must sit in a money context (利益, 价格, 売上, 投资 ...)
+        if not _MONEY_CONTEXT.search(sent.text, max(ss, start - 8), start):
             continue
         norm = {"value": fmt_decimal(p.value), "currency": cur}
         if qualifier is not None:

@@ -159,6 +159,8 @@ def date_at(text: str, pos: int, is_ja: bool, pub: date | None, kind: str):
             mo, dy = _md(m, None)
             if dy is None and pos > 0 and text[pos - 1] in _MONTH_BLOCK_BEFORE:
                 return None          # 最近三月 / 这三月: a duration, not a month
+            if dy is None and not m.group("m").isascii() and text.startswith("天", m.end()):
+                return None          # 五月天 (a band name), not May
             y = pub.year if pub is not None else None
             return m.start(), m.end(), {"value": _iso(y, mo, dy)}
         m = BAREDAY_RE.match(text, pos)

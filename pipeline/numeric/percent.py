@@ -33,7 +33,7 @@ _BLOCK_BEFORE = frozenset("数數几幾何")
 _TEN = Decimal(10)
 
 
-def percent_at(text: str, pos: int):
+def percent_at(text: str, pos: int, is_ja: bool = False):
     m = PERCENT_RE.match(text, pos)
     if m is None:
         return None
@@ -78,6 +78,8 @@ def percent_at(text: str, pos: int):
         pf = parse_number(m.group("f"))
         if pf is None or pf.has_big or pf.value > 10:
             return None
+        if is_ja and pf.kanji_only:
+            return None      # ja 成 with kanji is rare as a ratio and common in names (石田三成)
         norm["value"] = fmt_decimal(pf.value * _TEN)
     q = "over" if more else prefix_qualifier(text, start)
     if q is None:
