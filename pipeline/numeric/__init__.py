@@ -44,23 +44,38 @@ Annotation rules (what the span covers)
   upper bound applies to a bare lower bound.
 * Implicit currency: a bare amount with a big unit (万/億/亿) or thousands
   separators, followed by punctuation, a particle or a qualifier (never by a
-  counter such as 人/件), is MONEY when the same sentence (up to 。！？!? or
-  newline) holds an explicit MONEY; the currency of the nearest preceding
-  (else following) one is used and ``norm["implicit_currency"] = True``.
+  counter such as 人/件), preceded within 8 characters by a money word
+  (利益, 价格, 売上, 投资, 费, 额 ...), is MONEY when the same sentence (up to
+  。！？!? or newline) holds an explicit MONEY; the currency of the nearest
+  preceding (else following) one is used and ``norm["implicit_currency"] = True``.
 * ¥/￥: JPY in ja unless the sentence talks about 元/人民元 and not 円;
   CNY in zh unless the sentence names 日元 and not 人民币.  元 means CNY
   (also in zh-Hant; a prefix such as 新台幣/港幣 overrides).  块/塊 is CNY
   only in zh and after Arabic digits or as 块钱.
 * PERCENT: ``70%``, ``７０％``, ``70パーセント``, ``百分之三点五`` -> "3.5",
-  ``7割`` -> "70", ``7割5分`` -> "75", ``3成``/``三成`` -> "30".  Percentage
-  points (ポイント, %ポイント, 个百分点) are NOT annotated.
-* DATE: ``norm = {"value": ISO at the written precision or None}``.
+  ``7割`` -> "70", ``7割5分`` -> "75", ``3成``/``三成`` -> "30" (in ja only
+  with Arabic digits: 石田三成 is a name).  Percentage points (ポイント,
+  %ポイント, 个百分点) are NOT annotated: they are differences, not ratios.
+* DATE: ``norm = {"value": ISO at the written precision or None}``:
+  2021年 -> "2021", 令和元年 -> "2019", 2021年5月 -> "2021-05",
+  二〇二一年五月二十日 -> "2021-05-20".  Relative words (今年 昨年 去年 来年
+  明年 一昨年, zh 前年; 今月 先月 来月 本月 上月 下月; 今日 昨日 明日 一昨日
+  本日 今天 昨天 明天 前天) and month-day without a year are resolved against
+  ``published``; without it their value is None.  ja 前年 (relative to the
+  narrative, not to publication) is not annotated.  A bare day (20日) is a
+  DATE only when followed by 、 , ( 午前 午後 朝 夜 付 电 ... (news style).
   Weekday suffixes (``20日(木)``) and time words are outside the span.
   Durations (過去10年間, 5年间, 3か月, 10年来), day counts (1日に3回) and
   bare 元年 are not DATE; 2-digit years (21年) are not handled.
 * Never: 円安/円高 as words, 一元化, 元気, 单元, 元素, 张元, 2万人, 9万件,
   phone numbers, 一人/一部.  A number preceded by 数/几/幾/何 (数千円) is
   skipped because its value is unknown.
+
+Known limitations: date ranges (10月10日～12日) give only the first date;
+2-digit years (21年) and era abbreviations (H30) are not handled; signs
+(−3%, ▲5億円) are not recorded; zh full-width comma is never a thousands
+separator (１０，０００元 yields nothing); 元 is CNY even in Taiwanese text
+unless a TWD prefix is written; から-ranges (3億円から5億円) are two entities.
 
 norm keys, in this order: MONEY ``value`` | ``value_min``,``value_max``;
 ``currency``; ``qualifier``?; ``implicit_currency``?.  PERCENT ``value`` |
