@@ -163,6 +163,12 @@ CASES = [
         (9, 14, '500亿元', 'MONEY', {'value': '50000000000', 'currency': 'CNY'}),
     ]),
     ('第1季度', []),
+    ('二○一二年三月', [(0, 7, '二○一二年三月', 'DATE', {'value': '2012-03'})]),
+    ('花了1000 CNY', [(2, 10, '1000 CNY', 'MONEY', {'value': '1000', 'currency': 'CNY'})]),
+    ('净利润2000万，营收500亿元。', [
+        (3, 8, '2000万', 'MONEY', {'value': '20000000', 'currency': 'CNY', 'implicit_currency': True}),
+        (11, 16, '500亿元', 'MONEY', {'value': '50000000000', 'currency': 'CNY'}),
+    ]),
 ]
 
 CASES_NOPUB = [

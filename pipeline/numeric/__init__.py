@@ -94,7 +94,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from .dates import REL_WORDS, date_at, parse_published
-from .money import PREFIX_CURRENCIES, amount_at, money_at
+from .money import PREFIX_CURRENCIES, SUFFIX_CURRENCIES, amount_at, money_at
 from .numbers import BG_CHARS, KD_CHARS, KS_CHARS, NUM, fmt_decimal, normalise
 from .percent import percent_at
 
@@ -131,6 +131,13 @@ _ANCHOR = re.compile(
 _KIND = {**{w: "rel" for w in REL_WORDS}, **{w: "era" for w in _ERAS}, "百分之": "pct",
          **{w: "cur" for w in PREFIX_CURRENCIES}}
 _NUM_RE = re.compile(NUM)
+_RANGE_FIRST = "~-—至到 "
+_MONEY_NEXT = frozenset(
+    {w[0] for w in SUFFIX_CURRENCIES} | set(_RANGE_FIRST) | set("\u3000\t")
+)
+_PCT_NEXT = frozenset("%パ割成・" + _RANGE_FIRST)
+_DATE_NEXT = frozenset("年月日/-.○")
+_NOT_IMPLICIT_NEXT = frozenset("人件名回個个位家台件年月日時时分秒歳岁倍点號号期度")
 _SENT_END = re.compile(r"[。！？!?\n]")
 _MONEY_CONTEXT = re.compile(
     "[价價値值額额金費费収收益利売卖賣售投資资贷貸債债款税稅賃薪赚賺亏虧損损算支払付融筹籌募賠赔償偿罚罰]"
@@ -169,24 +176,32 @@ def _scan(sub: str, is_ja: bool, pub) -> list[tuple[int, int, str, dict]]:
         try:
             best = None
             if kind == "num":
-                r = money_at(sub, p, is_ja, sent)
-                if r is not None:
-                    best = (r[0], r[1], "MONEY", r[2])
-                r = percent_at(sub, p, is_ja)
-                if r is not None and (best is None or r[1] > best[1]):
-                    best = (r[0], r[1], "PERCENT", r[2])
-                r = date_at(sub, p, is_ja, pub, "num")
-                if r is not None and (best is None or r[1] > best[1]):
-                    best = (r[0], r[1], "DATE", r[2])
+                # Dispatch on the character right after the numeral: only the
+                # grammars that can continue with it are tried.
+                nm = _NUM_RE.match(sub, p)
+                ne = nm.end() if nm is not None else p
+                nxt = sub[ne] if ne < len(sub) else ""
+                if nxt in _MONEY_NEXT:
+                    r = money_at(sub, p, is_ja, sent)
+                    if r is not None:
+                        best = (r[0], r[1], "MONEY", r[2])
+                if nxt in _PCT_NEXT:
+                    r = percent_at(sub, p, is_ja)
+                    if r is not None and (best is None or r[1] > best[1]):
+                        best = (r[0], r[1], "PERCENT", r[2])
+                if nxt in _DATE_NEXT:
+                    r = date_at(sub, p, is_ja, pub, "num")
+                    if r is not None and (best is None or r[1] > best[1]):
+                        best = (r[0], r[1], "DATE", r[2])
                 if best is None:
                     # Nothing here: no entity can start inside this number, so
                     # skip the whole numeral (keeps the scan linear).
-                    nm = _NUM_RE.match(sub, p)
                     if nm is not None:
-                        cursor = nm.end()
-                        a = amount_at(sub, p)
-                        if a is not None:
-                            implicit.append(a)
+                        cursor = ne
+                        if nxt not in _NOT_IMPLICIT_NEXT:
+                            a = amount_at(sub, p)
+                            if a is not None:
+                                implicit.append(a)
                     continue
             elif kind == "cur":
                 r = money_at(sub, p, is_ja, sent)
