@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from .numbers import BG_CHARS, NUM, parse_number, fmt_decimal
+from .numbers import BG_CHARS, KD_CHARS, KS_CHARS, NUM, parse_number, fmt_decimal
 from .qualifiers import prefix_qualifier, suffix_qualifier
 
 __all__ = ["money_at", "amount_at", "SUFFIX_CURRENCIES", "PREFIX_CURRENCIES"]
@@ -102,6 +102,7 @@ MONEY_RE = re.compile(
 )
 
 _HAN_BEFORE_BLOCK = frozenset("数數几幾何")
+_DIGITS_AND_NUMERALS = frozenset("0123456789" + KD_CHARS + KS_CHARS + BG_CHARS)
 _YEN_CONTEXT = re.compile(r"円")
 _CNY_CONTEXT = re.compile(r"元|人民")
 _JPY_ZH_CONTEXT = re.compile(r"日元|日圓|日圆|日币|日幣")
@@ -146,6 +147,8 @@ def money_at(text: str, pos: int, is_ja: bool, sent):
         end = m.end("c1") if c1 is not None else m.end("n1")
         if pre is None and c1 is None:
             return None
+    if end < len(text) and (text[end] in _DIGITS_AND_NUMERALS) and c1 is None and n2s is None:
+        return None                     # 人民币六6万: the numeral does not end here
     start = m.start()
     if start > 0 and (text[start - 1] in _HAN_BEFORE_BLOCK or text[start - 2:start] == "ウン"):
         return None                     # 数千円, 几万元, ウン十万円: value unknown

@@ -2,9 +2,9 @@
 
     PCTUNIT = "%" | "パーセント"                         (％ is normalised to %)
     PERCENT = ( NUM PCTUNIT? RANGE )? NUM PCTUNIT       # 70%  3〜5%  3%~5%
-            | "百分之" NUM                               # 百分之三点五
+            | "百分之" NUM "%"?                          # 百分之三点五
             | NUM "割" ( NUM "分" )?                      # 7割  7割5分
-            | NUM "成"                                   # 3成  三成
+            | NUM "成" "半"?                             # 3成  三成  四成半 (45)
 
 Percentage *points* (ポイント, %ポイント, 个百分点, 百分点) are not PERCENT:
 they are a difference, not a ratio, and are left unannotated.
@@ -25,9 +25,9 @@ _RANGE = r"\s?(?:[~\-—]|至|到)\s?"
 PERCENT_RE = re.compile(
     rf"(?:(?P<a>{NUM})(?:%|パーセント)?{_RANGE})?(?P<b>{NUM}){_UNIT}"
     rf"|(?P<g>[0-9]+・[0-9]+){_UNIT}"
-    rf"|百分之(?P<c>{NUM})(?![个個]?百分[点點])"
+    rf"|百分之(?P<c>{NUM})(?![个個]?百分[点點])%?"
     rf"|(?P<d>{NUM})割(?:(?P<e>{NUM})分)?"
-    rf"|(?P<f>{NUM})成(?![为為功立长長员員本交果绩績都分年人品型形就熟不])"
+    rf"|(?P<f>{NUM})成(?P<half>半)?(?![为為功立长長员員本交果绩績都分年人品型形就熟不])"
 )
 _BLOCK_BEFORE = frozenset("数數几幾何")
 _TEN = Decimal(10)
@@ -80,7 +80,10 @@ def percent_at(text: str, pos: int, is_ja: bool = False):
             return None
         if is_ja and pf.kanji_only:
             return None      # ja 成 with kanji is rare as a ratio and common in names (石田三成)
-        norm["value"] = fmt_decimal(pf.value * _TEN)
+        v = pf.value * _TEN
+        if m.group("half") is not None:
+            v += 5                       # 四成半 = 45%
+        norm["value"] = fmt_decimal(v)
     q = "over" if more else prefix_qualifier(text, start)
     if q is None:
         sq = suffix_qualifier(text, end)
