@@ -15,7 +15,7 @@ _ALPHABET = list(
     "円元块钱人民币幣日元ドル美金港台新欧ユーロ¥￥$＄€£₩USHKNTRMB"
     "年月日号今昨去明来先上下本前天令和平成昭元割成分パーセント百分之"
     "約约超以上未満左右近不到足逾、。！？!?\n ()（）人件回間间来代"
-) + ["𠮷", "𩸽", "😀", "\u0301", "\ufeff", "\x00", "\udfff"[:0] or "a"]
+) + ["𠮷", "𩸽", "😀", "\u0301", "\ufeff", "\x00", "\ud800", "\udfff", "a"]
 
 texts = st.text(alphabet=st.sampled_from(_ALPHABET), max_size=80)
 any_texts = st.text(max_size=80)
