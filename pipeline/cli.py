@@ -20,31 +20,86 @@ def _fail(message: str) -> None:
     raise typer.Exit(code=2)
 
 
+def _progress_printer(quiet: bool):
+    """A progress callback: a live rich bar on a terminal, plain log lines every 10 s otherwise."""
+    if quiet:
+        return None, None
+    if sys.stderr.isatty():
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        bar = Progress(
+            TextColumn("[bold]shinbun"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(), TimeRemainingColumn(), console=Console(stderr=True), transient=True,
+        )
+        task = bar.add_task("run", total=None, rate="")
+
+        def show(summary, total):
+            done = summary.articles + summary.errors
+            secs = max(summary.seconds, 1e-9)
+            bar.update(task, completed=done, total=total,
+                       rate=f"{done / secs:,.1f} art/s {summary.characters / secs:,.0f} chars/s, {summary.errors} errors")
+
+        return show, bar
+    last = [0.0]
+
+    def log(summary, total):
+        if summary.seconds - last[0] < 10:
+            return
+        last[0] = summary.seconds
+        done = summary.articles + summary.errors
+        eta = ""
+        if total and done:
+            eta = f", ETA {summary.seconds / done * (total - done):,.0f}s"
+        typer.echo(f"shinbun: {done:,}{'/' + format(total, ',') if total else ''} articles, "
+                   f"{summary.characters / max(summary.seconds, 1e-9):,.0f} chars/s, {summary.errors} errors{eta}", err=True)
+
+    return log, None
+
+
 @app.command()
 def run(
     inputs: Annotated[list[Path], typer.Argument(help="JSONL / .txt files, directories, .gz/.bz2/.xz/.zst, Parquet/CSV/Arrow, or a datasets save_to_disk folder.", show_default=False)],
     output: Annotated[str, typer.Option("-o", "--output", help="Output JSONL path (.gz/.zst to compress), or - for stdout.")] = "-",
     config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Config TOML (default: the packaged configs/default.toml).")] = None,
     errors: Annotated[Optional[Path], typer.Option("--errors", help="Also write error records to this JSONL file.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
+    workers: Annotated[int, typer.Option("--workers", "-w", help="Worker processes (default: the number of CPU cores).")] = 0,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run: keep the records already in OUTPUT and process the rest.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary on stderr.")] = False,
+    summary_json: Annotated[Optional[Path], typer.Option("--summary-json", help="Also write the end-of-run summary as JSON to this file.")] = None,
 ) -> None:
-    """Process articles and write one JSON record per input article (errors included, in order)."""
-    from pipeline.config import ConfigError
-    from pipeline.core import load
+    """Process articles and write one JSON record per input article (errors included, in input order)."""
+    import os
+
+    import orjson
+
+    from pipeline.config import ConfigError, load_config
     from pipeline.io.readers import InputPathError, check_inputs
     from pipeline.runners.local import run as run_local
 
     try:
         check_inputs(inputs)
-        nlp = load(config)
+        cfg = load_config(config)
+        from pipeline.core import Pipeline
+
+        Pipeline(cfg)  # build once here so a bad config fails fast, before any worker starts
     except (ConfigError, InputPathError) as exc:
         _fail(str(exc))
+    n_workers = workers if workers > 0 else (os.cpu_count() or 1)
+    show, bar = _progress_printer(quiet)
     try:
-        summary = run_local(nlp, inputs, output, errors=errors)
-    except InputPathError as exc:
+        if bar is not None:
+            bar.start()
+        summary = run_local(cfg, inputs, output, errors=errors, workers=n_workers, resume=resume, progress=show)
+    except (InputPathError, ConfigError) as exc:
         _fail(str(exc))
     except OSError as exc:
         _fail(f"cannot write output: {exc}")
+    finally:
+        if bar is not None:
+            bar.stop()
+    if summary_json is not None:
+        summary_json.write_bytes(orjson.dumps(summary.as_dict(), option=orjson.OPT_INDENT_2))
     if not quiet:
         for line in summary.lines():
             typer.echo(line, err=True)

@@ -32,7 +32,7 @@ def test_scraped_page_body_and_boilerplate(nlp, sample_path):
     body_end = rec["body"][1]
     assert text[:body_end].endswith("テンセント財団は500億元の使途を毎年公表する方針だ。")
     junk = text[body_end:]
-    covered = "".join(text[b["start"] : b["end"]] for b in rec["boilerplate"])
+    covered = "".join(text[b["start"] : b["end"]] for b in rec["boilerplate"] if b["start"] >= body_end)
     # Every non-space character after the body is inside a boilerplate span.
     assert "".join(junk.split()) == "".join(covered.split())
     reasons = {b["reason"] for b in rec["boilerplate"]}
@@ -93,7 +93,8 @@ def test_stage_failure_becomes_error_record_and_batch_goes_on(nlp, monkeypatch):
 
 
 def test_given_lang_is_respected(nlp):
-    assert nlp.process(Article(id="1", text="東京", lang="zh"))["lang"] == "zh-Hans"
+    assert nlp.process(Article(id="1", text="北京", lang="zh"))["lang"] == "zh-Hans"  # no script-specific characters
+    assert nlp.process(Article(id="1b", text="東京", lang="zh"))["lang"] == "zh-Hant"  # 東 is Traditional-only
     assert nlp.process(Article(id="2", text="東京", lang="zh-TW"))["lang"] == "zh-Hant"
     rec = nlp.process(Article(id="3", text="東京で会議があった。", lang="klingon"))
     assert rec["lang"] == "ja" and any("klingon" in w for w in rec["warnings"])
