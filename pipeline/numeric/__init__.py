@@ -141,6 +141,8 @@ _NOT_IMPLICIT_NEXT = frozenset("人件名回個个位家台件年月日時时分
 _SENT_END = re.compile(r"[。！？!?\n]")
 _MONEY_CONTEXT = re.compile(
     "[价價値值額额金費费収收益利売卖賣售投資资贷貸債债款税稅賃薪赚賺亏虧損损算支払付融筹籌募賠赔償偿罚罰]"
+    # "of which": a part of the money amount just mentioned (そのうち2,000万, 其中2000万)
+    "|うち|其中"
 )
 _PRIORITY = {"MONEY": 0, "PERCENT": 1, "DATE": 2}
 
