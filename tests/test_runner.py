@@ -120,3 +120,36 @@ def test_resume_refuses_other_config(tmp_path, cfg_path):
 
     with pytest.raises(ConfigError, match="cannot resume"):
         run(load_config(other), [src], out, resume=True)
+
+
+def test_parquet_output_one_row_per_input(tmp_path, cfg_path):
+    import pyarrow.parquet as pq
+
+    src = tmp_path / "in.jsonl"
+    make_input(src, 60)
+    run(load_config(cfg_path), [src], tmp_path / "out.jsonl", workers=1)
+    run(load_config(cfg_path), [src], tmp_path / "out.parquet", workers=1)
+    table = pq.read_table(tmp_path / "out.parquet")
+    jsonl = [orjson.loads(x) for x in (tmp_path / "out.jsonl").read_bytes().splitlines()]
+    assert table.num_rows == 60 == len(jsonl)
+    rows = table.to_pylist()
+    assert [r["id"] for r in rows] == [r["id"] for r in jsonl]
+    assert rows[7]["error"]["type"] == "InvalidJSON" and rows[7]["text"] is None
+    ents = [(e["start"], e["end"], e["text"], e["label"]) for e in rows[0]["entities"]]
+    assert ents == [(e["start"], e["end"], e["text"], e["label"]) for e in jsonl[0]["entities"]]
+
+
+def test_compressed_jsonl_output(tmp_path, cfg_path):
+    import gzip
+
+    import zstandard
+
+    src = tmp_path / "in.jsonl"
+    make_input(src, 20)
+    run(load_config(cfg_path), [src], tmp_path / "o.jsonl")
+    run(load_config(cfg_path), [src], tmp_path / "o.jsonl.gz")
+    run(load_config(cfg_path), [src], tmp_path / "o.jsonl.zst")
+    plain = (tmp_path / "o.jsonl").read_bytes()
+    assert gzip.decompress((tmp_path / "o.jsonl.gz").read_bytes()) == plain
+    with zstandard.ZstdDecompressor().stream_reader((tmp_path / "o.jsonl.zst").open("rb")) as fh:
+        assert fh.read() == plain

@@ -388,7 +388,14 @@ def run(
         rebuild_errors_file(output, errors)
     total = count_input_items(inputs)
     items = (it for it in read_articles(inputs) if it.position >= skip)
-    sink = LineSink(output, append=resume)
+    if str(output).endswith(".parquet"):
+        if resume:
+            raise ConfigError("--resume needs a JSONL output; Parquet files cannot be appended to")
+        from pipeline.io.parquet import ParquetSink
+
+        sink: LineSink | ParquetSink = ParquetSink(output)
+    else:
+        sink = LineSink(output, append=resume)
     err_sink = LineSink(errors, append=bool(resume and skip)) if errors else None
     last_report = 0.0
     try:
