@@ -195,6 +195,14 @@ def make_spacy_ner(model: str, model_lang: str, langs: Sequence[str] | None = No
     return LangFiltered(SpacyNER(model, model_lang), langs)
 
 
+@registry.recognizers.register("transformers")
+def make_transformers(model: str, langs: Sequence[str] | None = None, **kwargs) -> LangFiltered:
+    # Optional backend (pip install shinbun[transformers]); imported only when configured.
+    from pipeline.stages.ner_transformers import TransformersNER
+
+    return LangFiltered(TransformersNER(model=model, **kwargs), langs)
+
+
 def check_labels(entities: list[Entity]) -> None:
     for e in entities:
         if e.label not in LABELS:
