@@ -150,6 +150,92 @@ def version() -> None:
     typer.echo(__version__)
 
 
+# --- Inspecting records: view, entities, stats (pipeline.report) ---
+
+def _split_labels(labels: Optional[list[str]]) -> Optional[list[str]]:
+    out = [x.strip() for item in (labels or []) for x in item.split(",") if x.strip()]
+    return out or None
+
+
+def _check_records_path(path: Path) -> None:
+    if str(path) != "-" and not path.is_file():
+        _fail(f"no such records file: {path}")
+
+
+@app.command()
+def view(
+    records: Annotated[Path, typer.Argument(help="Records JSONL written by `shinbun run` (.gz/.zst too; - for stdin).", show_default=False)],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The HTML file to write.")],
+    limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N records.")] = None,
+    label: Annotated[Optional[list[str]], typer.Option("--label", help="Keep only entities with this label, and articles that have one (repeat or comma-separate).")] = None,
+    query: Annotated[Optional[str], typer.Option("--query", help="Keep only articles whose id, title, text or an entity contains TEXT.")] = None,
+    top: Annotated[int, typer.Option("--top", help="Top entities per label in the overview.")] = 10,
+) -> None:
+    """Write a self-contained HTML report: corpus overview, articles with highlighted entities, filters, search."""
+    from pipeline.report.html import write_report
+    from pipeline.report.records import iter_records
+
+    _check_records_path(records)
+    try:
+        summary = write_report(iter_records(records, limit=limit), output, labels=_split_labels(label), query=query,
+                               top=top, title=f"shinbun: {records.name}")
+    except OSError as exc:
+        _fail(str(exc))
+    s = summary.stats
+    typer.echo(f"shinbun: wrote {output}: {summary.included:,} of {summary.read:,} records "
+               f"({s.articles:,} articles, {s.errors:,} errors, {s.mentions:,} mentions)", err=True)
+
+
+@app.command()
+def entities(
+    records: Annotated[Path, typer.Argument(help="Records JSONL written by `shinbun run` (.gz/.zst too; - for stdin).", show_default=False)],
+    output: Annotated[str, typer.Option("-o", "--output", help="Output .parquet, .csv or .jsonl (- for CSV on stdout).")] = "-",
+    aggregate: Annotated[bool, typer.Option("--aggregate", help="One row per (label, canonical-or-text) with article and mention counts.")] = False,
+    limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N records.")] = None,
+) -> None:
+    """Write a table of entity mentions (one row each), or with --aggregate one row per entity."""
+    from pipeline.report.records import iter_records
+    from pipeline.report.tables import OutputFormatError, output_format, write_aggregate, write_mentions
+
+    _check_records_path(records)
+    try:
+        output_format(output)
+        write = write_aggregate if aggregate else write_mentions
+        n = write(iter_records(records, limit=limit), output)
+    except (OutputFormatError, OSError) as exc:
+        _fail(str(exc))
+    if output != "-":
+        typer.echo(f"shinbun: wrote {n:,} rows to {output}", err=True)
+
+
+@app.command()
+def stats(
+    records: Annotated[Path, typer.Argument(help="Records JSONL written by `shinbun run` (.gz/.zst too; - for stdin).", show_default=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the numbers as JSON.")] = False,
+    top: Annotated[int, typer.Option("--top", help="Top entities per label.")] = 10,
+    limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N records.")] = None,
+) -> None:
+    """Overview numbers of a records file: articles, characters, languages, errors, entities per label, top entities."""
+    import orjson
+
+    from pipeline.report.records import iter_records
+    from pipeline.report.stats import compute_stats, stats_table
+
+    _check_records_path(records)
+    try:
+        result = compute_stats(iter_records(records, limit=limit), top=top)
+    except OSError as exc:
+        _fail(str(exc))
+    if as_json:
+        sys.stdout.write(orjson.dumps(result.as_dict(), option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    from rich.console import Console
+
+    console = Console()
+    for table in stats_table(result):
+        console.print(table)
+
+
 def main() -> None:
     app()
 

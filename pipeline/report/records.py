@@ -1,0 +1,216 @@
+"""Read shinbun output records back, defensively.
+
+``iter_records(path)`` streams a records file (``.jsonl``, gzip, zstd, bz2 or xz, recognised by
+its magic bytes, so the extension does not matter; ``-`` reads standard input) and yields one
+:class:`Record` per non-blank line. Nothing is skipped: an error record stays an error record, and
+a line that is not a usable record (broken JSON, invalid UTF-8, not an object, no ``text``)
+becomes an error record with stage ``read``, so counts always add up to the number of lines.
+
+Records are untrusted input. Every field is type-checked and coerced: a span whose offsets are not
+integers with ``0 <= start < end <= len(text)`` is dropped (and counted in
+``Record.invalid_entities``), strings that cannot be encoded (lone surrogates) are made safe, and
+nothing from a record is ever used unescaped by the report writers.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import json
+import lzma
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+NORM_FIELDS = ("value", "value_min", "value_max", "currency", "qualifier")
+
+
+def safe_str(s: str) -> str:
+    """``s`` with lone surrogates replaced by U+FFFD (one code point each, so offsets still hold)."""
+    try:
+        s.encode("utf-8")
+        return s
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", s)
+
+
+def _str(x: Any) -> str | None:
+    return safe_str(x) if isinstance(x, str) else None
+
+
+def _int(x: Any) -> int | None:
+    return x if isinstance(x, int) and not isinstance(x, bool) else None
+
+
+@dataclass(slots=True)
+class Entity:
+    start: int
+    end: int
+    text: str
+    label: str
+    sentence: int | None = None
+    source: str | None = None
+    score: float | None = None
+    value: str | None = None
+    value_min: str | None = None
+    value_max: str | None = None
+    currency: str | None = None
+    qualifier: str | None = None
+    cluster: int | None = None
+    canonical: str | None = None
+
+    @property
+    def key(self) -> str:
+        """What the entity is counted as across articles: its canonical form when present, else its text."""
+        return self.canonical if self.canonical else self.text
+
+
+@dataclass(slots=True)
+class Record:
+    id: str
+    line: int
+    error: dict[str, str] | None = None
+    lang: str = "und"
+    text: str = ""
+    title: str | None = None
+    published: str | None = None
+    url: str | None = None
+    body: tuple[int, int] = (0, 0)
+    boilerplate: list[tuple[int, int, str]] = field(default_factory=list)
+    entities: list[Entity] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    invalid_entities: int = 0
+
+    @property
+    def is_error(self) -> bool:
+        return self.error is not None
+
+
+def _error(rid: str, line: int, etype: str, message: str, stage: str = "read") -> Record:
+    return Record(id=rid, line=line, error={"stage": stage, "type": etype, "message": message})
+
+
+def _entity(e: Any, text: str) -> Entity | None:
+    if not isinstance(e, dict):
+        return None
+    start, end, label = _int(e.get("start")), _int(e.get("end")), _str(e.get("label"))
+    if start is None or end is None or not label or not (0 <= start < end <= len(text)):
+        return None
+    etext = _str(e.get("text")) or text[start:end]
+    score = e.get("score")
+    ent = Entity(
+        start=start, end=end, text=etext, label=label,
+        sentence=_int(e.get("sentence")), source=_str(e.get("source")),
+        score=float(score) if isinstance(score, (int, float)) and not isinstance(score, bool) else None,
+        cluster=_int(e.get("cluster")), canonical=_str(e.get("canonical")),
+    )
+    norm = e.get("norm")
+    if isinstance(norm, dict):
+        for name in NORM_FIELDS:
+            v = norm.get(name)
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                v = str(v)
+            setattr(ent, name, _str(v))
+    return ent
+
+
+def to_record(obj: Any, line: int, default_id: str) -> Record:
+    """One parsed JSON value -> a clean :class:`Record` (an error record when it is not usable)."""
+    if not isinstance(obj, dict):
+        return _error(default_id, line, "InvalidRecord", f"a record must be a JSON object, got {type(obj).__name__}")
+    raw_id = obj.get("id")
+    rid = safe_str(raw_id) if isinstance(raw_id, str) else (str(raw_id) if isinstance(raw_id, (int, float)) and not isinstance(raw_id, bool) else default_id)
+    if "error" in obj:
+        err = obj["error"] if isinstance(obj["error"], dict) else {"message": obj["error"]}
+        return Record(id=rid, line=line, error={
+            k: (_str(err.get(k)) or ("" if err.get(k) is None else safe_str(str(err.get(k))))) or "?"
+            for k in ("stage", "type", "message")
+        })
+    text = obj.get("text")
+    if not isinstance(text, str):
+        return _error(rid, line, "InvalidRecord", "record has no text and no error")
+    text = safe_str(text)
+    n = len(text)
+    rec = Record(id=rid, line=line, lang=_str(obj.get("lang")) or "und", text=text,
+                 title=_str(obj.get("title")), published=_str(obj.get("published")), url=_str(obj.get("url")))
+    body = obj.get("body")
+    if isinstance(body, list) and len(body) == 2 and all(_int(x) is not None for x in body) and 0 <= body[0] <= body[1] <= n:
+        rec.body = (body[0], body[1])
+    else:
+        rec.body = (0, n)
+    bps = obj.get("boilerplate")
+    for b in bps if isinstance(bps, list) else ():
+        if isinstance(b, dict):
+            s, e = _int(b.get("start")), _int(b.get("end"))
+            if s is not None and e is not None and 0 <= s < e <= n:
+                rec.boilerplate.append((s, e, _str(b.get("reason")) or "boilerplate"))
+    ents = obj.get("entities")
+    for e in ents if isinstance(ents, list) else ():
+        ent = _entity(e, text)
+        if ent is None:
+            rec.invalid_entities += 1
+        else:
+            rec.entities.append(ent)
+    warnings = obj.get("warnings")
+    if isinstance(warnings, list):
+        rec.warnings = [safe_str(w) if isinstance(w, str) else safe_str(json.dumps(w, ensure_ascii=False)) for w in warnings]
+    return rec
+
+
+def open_records(path: str | Path) -> BinaryIO:
+    """Open a records file for binary line reading, decompressing by magic bytes (gzip, zstd, bz2, xz)."""
+    if str(path) == "-":
+        return sys.stdin.buffer
+    p = Path(path)
+    with p.open("rb") as fh:
+        magic = fh.read(6)
+    if magic.startswith(b"\x1f\x8b"):
+        return gzip.open(p, "rb")  # type: ignore[return-value]
+    if magic.startswith(b"\x28\xb5\x2f\xfd"):
+        import zstandard
+
+        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(p.open("rb"), closefd=True))  # type: ignore[arg-type]
+    if magic.startswith(b"BZh"):
+        return bz2.open(p, "rb")  # type: ignore[return-value]
+    if magic.startswith(b"\xfd7zXZ\x00"):
+        return lzma.open(p, "rb")  # type: ignore[return-value]
+    return p.open("rb")
+
+
+def parse_line(raw: bytes, line: int, name: str) -> Record:
+    default_id = f"{name}:{line}"
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        try:  # orjson refuses lone surrogate escapes ("\ud800"), the json module keeps them
+            obj = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            return _error(default_id, line, "UnicodeDecodeError", f"line {line} is not valid UTF-8: {exc.reason}")
+        except ValueError as exc:
+            return _error(default_id, line, "JSONDecodeError", f"line {line} is not valid JSON: {exc}")
+    return to_record(obj, line, default_id)
+
+
+def iter_records(path: str | Path, limit: int | None = None) -> Iterator[Record]:
+    """Stream the records of a file, one per non-blank line (at most ``limit`` of them)."""
+    name = "stdin" if str(path) == "-" else Path(path).name
+    count = 0
+    fh = open_records(path)
+    try:
+        for lineno, raw in enumerate(fh, 1):
+            if limit is not None and count >= limit:
+                break
+            if not raw.strip():
+                continue
+            count += 1
+            yield parse_line(raw, lineno, name)
+    finally:
+        if fh is not sys.stdin.buffer:
+            fh.close()
