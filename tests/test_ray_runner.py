@@ -1,0 +1,190 @@
+"""The Ray runner: same bytes as the local runner, in input order, poisoned articles contained."""
+
+from __future__ import annotations
+
+import pickle
+
+import orjson
+import pytest
+
+ray = pytest.importorskip("ray")
+pytest.importorskip("ray.data")
+
+from pipeline.config import ConfigError, load_config, registry  # noqa: E402
+from pipeline.runners.local import run  # noqa: E402
+from pipeline.runners.ray_runner import ShinbunActor, run_ray  # noqa: E402
+
+from conftest import check_record  # noqa: E402
+
+LIGHT = """
+[pipeline]
+emit_tokens = true
+[tokenizers.ja]
+factory = "fugashi"
+[tokenizers.zh]
+factory = "jieba"
+[[recognizers]]
+factory = "numeric"
+[[recognizers]]
+factory = "unidic_proper_nouns"
+langs = ["ja"]
+"""
+
+MARKER = "☣"
+
+
+class PoisonError(RuntimeError):
+    pass
+
+
+class RaisingRecogniser:
+    """Raises on an article containing the marker (registered in the driver only: the runner
+    has to carry the registration to the actors, which are other processes)."""
+
+    name = "test:raise"
+    version = "0"
+
+    def __call__(self, doc):
+        if MARKER in doc.article.text:
+            raise PoisonError("poisoned article")
+        return []
+
+
+@registry.recognizers.register("test_raise")
+def make_raising():
+    return RaisingRecogniser()
+
+
+@pytest.fixture(scope="module")
+def ray_local():
+    started = not ray.is_initialized()
+    if started:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    if started:
+        ray.shutdown()
+
+
+def write_synthetic(path, n, poison_at=()):
+    """n short ja/zh articles with broken lines, missing/invalid text, blanks, extra fields."""
+    with path.open("wb") as fh:
+        for i in range(n):
+            if i % 97 == 5:
+                fh.write(b'{"id": "broken' + str(i).encode() + b'", "text": \n')
+            elif i % 131 == 7:
+                fh.write(orjson.dumps({"id": f"s{i}", "title": "no text"}) + b"\n")
+            elif i % 211 == 9:
+                fh.write(orjson.dumps({"id": f"s{i}", "text": 42}) + b"\n")
+            elif i % 307 == 11:
+                fh.write(b'{"id": "bad-utf8", "text": "\xff\xfe"}\n')
+            elif i % 401 == 13:
+                fh.write(b"\n   \n")  # blank lines are not records
+            elif i % 2:
+                text = f"記事{i}。トヨタ自動車の豊田章男氏は{i % 28 + 1}日、東京で売上高{i}億円と発表した。"
+                fh.write(orjson.dumps({"id": f"s{i}", "text": text + (MARKER if i in poison_at else ""),
+                                       "source": "synthetic", "n": i}) + b"\n")
+            else:
+                text = f"第{i}条新闻。阿里巴巴{i % 12 + 1}月{i % 28 + 1}日在杭州公布营收{i}亿元，增长{i % 50}%。"
+                fh.write(orjson.dumps({"id": f"s{i}", "text": text + (MARKER if i in poison_at else ""),
+                                       "lang": "zh" if i % 4 else None}) + b"\n")
+
+
+def concat_parts(manifest, out_dir) -> bytes:
+    return b"".join((out_dir / p["file"]).read_bytes() for p in manifest["partitions"])
+
+
+def test_same_bytes_as_local_runner(ray_local, tmp_path, sample_path):
+    cfg_path = tmp_path / "cfg.toml"
+    cfg_path.write_text(LIGHT)
+    cfg = load_config(cfg_path)
+    src = tmp_path / "synthetic.jsonl"
+    write_synthetic(src, 3000)
+    inputs = [sample_path, src]
+    local_out = tmp_path / "local.jsonl"
+    summary = run(cfg, inputs, local_out)
+    out_dir = tmp_path / "ray"
+    manifest = run_ray(cfg, inputs, out_dir, num_actors=2, batch_size=50, partition_size=700)
+    expected = local_out.read_bytes()
+    assert concat_parts(manifest, out_dir) == expected
+    n = expected.count(b"\n")
+    assert manifest["records"] == n == summary.articles + summary.errors
+    assert (manifest["articles"], manifest["errors"], manifest["characters"]) == (summary.articles, summary.errors, summary.characters)
+    assert manifest["error_types"] == dict(summary.error_types) and manifest["errors"] > 40
+    assert set(manifest["error_types"]) == {"read:InvalidJSON", "read:MissingText", "read:InvalidText", "read:InvalidUTF8"}
+    assert manifest["config_hash"] == cfg.hash and manifest["versions"]["ray"] == ray.__version__
+    parts = manifest["partitions"]
+    assert [p["file"] for p in parts] == [f"part-{i:05d}.jsonl" for i in range(len(parts))] and len(parts) == -(-n // 700)
+    assert parts[0]["first_position"] == 0 and parts[-1]["last_position"] == n - 1
+    assert all(a["last_position"] + 1 == b["first_position"] for a, b in zip(parts, parts[1:]))
+    assert orjson.loads((out_dir / "manifest.json").read_bytes()) == manifest
+    recs = [orjson.loads(x) for x in expected.splitlines()]
+    for rec in recs[:20] + recs[-50:]:
+        check_record(rec)
+
+
+def test_poisoned_article_becomes_error_record(ray_local, tmp_path):
+    cfg_path = tmp_path / "cfg.toml"
+    cfg_path.write_text(LIGHT + '[[recognizers]]\nfactory = "test_raise"\n')
+    cfg = load_config(cfg_path)
+    src = tmp_path / "in.jsonl"
+    write_synthetic(src, 400, poison_at={21, 250})
+    out_dir = tmp_path / "ray"
+    (out_dir).mkdir()
+    (out_dir / "part-00007.jsonl").write_text("stale\n")  # a previous run's partition is removed
+    manifest = run_ray(cfg, [src], out_dir, num_actors=2, batch_size=16, partition_size=150)
+    lines = concat_parts(manifest, out_dir).splitlines()
+    assert not (out_dir / "part-00007.jsonl").exists()
+    recs = [orjson.loads(x) for x in lines]
+    poisoned = [r for r in recs if r.get("error", {}).get("type") == "PoisonError"]
+    assert [r["id"] for r in poisoned] == ["s21", "s250"]
+    assert all(r["error"]["stage"] == "entities" for r in poisoned)
+    assert manifest["error_types"]["entities:PoisonError"] == 2
+    local_out = tmp_path / "local.jsonl"
+    run(cfg, [src], local_out)
+    assert b"\n".join(lines) + b"\n" == local_out.read_bytes()
+
+
+def test_parquet_partitions(ray_local, tmp_path, sample_path):
+    import pyarrow.parquet as pq
+
+    cfg_path = tmp_path / "cfg.toml"
+    cfg_path.write_text(LIGHT)
+    cfg = load_config(cfg_path)
+    src = tmp_path / "in.jsonl"
+    write_synthetic(src, 120)
+    local = tmp_path / "local.parquet"
+    run(cfg, [sample_path, src], local)
+    out_dir = tmp_path / "ray"
+    manifest = run_ray(cfg, [sample_path, src], out_dir, fmt="parquet", num_actors=1, partition_size=50)
+    assert [p["file"] for p in manifest["partitions"]] == ["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"]
+    rows = [r for p in manifest["partitions"] for r in pq.read_table(out_dir / p["file"]).to_pylist()]
+    assert rows == pq.read_table(local).to_pylist()
+
+
+def test_actor_guards_what_process_cannot(tmp_path):
+    """Without Ray: the actor class turns a failure outside Pipeline.process into an error record."""
+    import numpy as np
+
+    from pipeline.record import Article
+
+    cfg_path = tmp_path / "cfg.toml"
+    cfg_path.write_text(LIGHT)
+    cfg = load_config(cfg_path)
+    actor = ShinbunActor(cfg.data, cfg.source)
+    good = pickle.dumps(Article(id="x", text="東京で会議。", position=0))
+    items = np.empty(2, dtype=object)
+    items[:] = [good, b"not a pickle"]
+    out = actor({"position": np.array([0, 1]), "item": items})
+    assert list(out["position"]) == [0, 1]
+    first, second = (orjson.loads(x) for x in out["record"])
+    assert first["id"] == "x" and "error" not in first
+    assert second["id"] == "position:1" and second["error"]["stage"] == "worker"
+
+
+def test_bad_arguments_fail_before_ray(tmp_path, sample_path):
+    cfg_path = tmp_path / "cfg.toml"
+    cfg_path.write_text(LIGHT.replace('factory = "numeric"', 'factory = "no_such_recogniser"'))
+    with pytest.raises(ConfigError, match="no_such_recogniser"):
+        run_ray(load_config(cfg_path), [sample_path], tmp_path / "o")
+    with pytest.raises(ConfigError, match="format"):
+        run_ray(load_config(None), [sample_path], tmp_path / "o", fmt="csv")
