@@ -289,14 +289,16 @@ def test_html_segments_are_exact(tmp_path, records_file):
         pieces = [a["ents"][p][1] if isinstance(p, int) else p for b in a["blocks"] for p in b[1]]
         assert "".join(pieces) == rec["text"]
         shown = [a["ents"][p] for b in a["blocks"] for p in b[1] if isinstance(p, int)]
-        assert [(e[0], e[1], e[3], e[4]) for e in shown] == [(e["label"], e["text"], e["start"], e["end"]) for e in rec["entities"]]
+        assert [(e[0], e[1], e[2], e[3]) for e in shown] == [(e["label"], e["text"], e["start"], e["end"]) for e in rec["entities"]]
     ja = by_id["ja-yoshinoya"]
     assert ja["ents"][0][1] == "𠮷野家" and ja["hl"] == "ja"
     assert [b[0] for b in ja["blocks"]] == ["boilerplate: title (10 chars)", None, "boilerplate: related_links (12 chars)"]
-    assert "= 500000000 JPY" in ja["ents"][3][2]
+    assert data["sources"] == ["test"]
+    assert ja["ents"][3] == ["MONEY", "5億円", 22, 25, 1, None, None, 0, None, "500000000", None, None, "JPY"]
+    assert ja["ents"][4] == ["ORG", "𠮷野家", 36, 39, 1, "𠮷野家", 0, 0, 0.875]
     tw = by_id["zh-tw-1"]
-    assert "= 1000000000000–2000000000000 TWD" in tw["ents"][2][2] and tw["hl"] == "zh-Hant"
-    assert "= 5000 CNY (approx)" in by_id["zh-evil"]["ents"][2][2]
+    assert tw["ents"][2][9:] == [None, "1000000000000", "2000000000000", "TWD"] and tw["hl"] == "zh-Hant"
+    assert by_id["zh-evil"]["ents"][2][9:] == ["5000", None, None, "CNY", "approx"]
     assert by_id["bad-1"]["err"]["type"] == "ValueError"
 
 

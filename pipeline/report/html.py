@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.report.records import Entity, Record
+from pipeline.report.records import Record
 from pipeline.report.stats import Stats, StatsBuilder
 
 # displaCy's entity colours (spacy/displacy/render.py), grey for anything else.
@@ -50,30 +50,6 @@ def html_lang(lang: str) -> str:
 
 def _fold(s: str) -> str:
     return unicodedata.normalize("NFKC", s).casefold()
-
-
-def entity_tip(e: Entity) -> str:
-    """The hover text of a highlight: label, normalised value, canonical form, source."""
-    lines = [e.label]
-    if e.value_min is not None or e.value_max is not None:
-        val = f"{e.value_min or '?'}–{e.value_max or '?'}"
-    else:
-        val = e.value
-    if val is not None:
-        val = f"{val} {e.currency}" if e.currency else val
-        if e.qualifier:
-            val += f" ({e.qualifier})"
-        lines.append(f"= {val}")
-    if e.canonical and e.canonical != e.text:
-        lines.append(f"canonical: {e.canonical}")
-    if e.cluster is not None:
-        lines.append(f"cluster {e.cluster}")
-    src = e.source or "?"
-    if e.score is not None:
-        src += f", score {e.score:.3g}"
-    lines.append(f"source: {src}")
-    lines.append(f"chars {e.start}–{e.end}")
-    return "\n".join(lines)
 
 
 def _blocks(rec: Record, shown: list[int]) -> list[list[Any]]:
@@ -135,16 +111,28 @@ def _blocks(rec: Record, shown: list[int]) -> list[list[Any]]:
     return blocks
 
 
-def article_data(rec: Record) -> dict[str, Any]:
-    """The JSON object the page script renders one article from."""
+def article_data(rec: Record, sources: dict[str, int]) -> dict[str, Any]:
+    """The JSON object the page script renders one article from.
+
+    ``ents`` rows: [label, text, start, end, highlighted, canonical, cluster, source (index into
+    ``sources``, which this call extends), score, value, value_min, value_max, currency, qualifier],
+    trailing nulls left out. ``blocks``: see :func:`_blocks`. ``groups``: the entity index,
+    [label, name, [entity indices]] per cluster (or per label and text when there is no cluster).
+    """
     if rec.error is not None:
         return {"id": rec.id, "lang": "", "hl": "und", "title": None, "err": rec.error, "labels": [], "ents": [],
                 "groups": [], "blocks": [], "chars": 0}
     shown: list[int] = []
     blocks = _blocks(rec, shown)
     shown_set = set(shown)
-    ents = [[e.label, rec.text[e.start:e.end], entity_tip(e), e.start, e.end, 1 if i in shown_set else 0, e.canonical]
-            for i, e in enumerate(rec.entities)]
+    ents = []
+    for i, e in enumerate(rec.entities):
+        row = [e.label, rec.text[e.start:e.end], e.start, e.end, 1 if i in shown_set else 0, e.canonical, e.cluster,
+               sources.setdefault(e.source or "?", len(sources)), e.score, e.value, e.value_min, e.value_max,
+               e.currency, e.qualifier]
+        while row[-1] is None:
+            row.pop()
+        ents.append(row)
     groups: list[list[Any]] = []
     by_key: dict[Any, list[Any]] = {}
     for i, e in enumerate(rec.entities):
@@ -264,6 +252,7 @@ def write_report(records: Iterable[Record], path: str | Path, *, labels: Sequenc
     q = _fold(query) if query else None
     builder = StatsBuilder(top)
     articles: list[dict[str, Any]] = []
+    sources: dict[str, int] = {}
     summary = ReportSummary()
     for rec in records:
         summary.read += 1
@@ -273,7 +262,7 @@ def write_report(records: Iterable[Record], path: str | Path, *, labels: Sequenc
             continue
         summary.included += 1
         builder.add(rec)
-        articles.append(article_data(rec))
+        articles.append(article_data(rec, sources))
     stats = builder.result()
     summary.stats = stats
     filters = []
@@ -283,7 +272,7 @@ def write_report(records: Iterable[Record], path: str | Path, *, labels: Sequenc
         filters.append(f"query {query!r}")
     note = f"{summary.read:,} records read; {summary.included:,} kept by the filters ({'; '.join(filters)})." if filters else ""
     all_labels = sorted({lab for a in articles for lab in a["labels"]}, key=lambda x: (-stats.labels.get(x, {}).get("mentions", 0), x))
-    data = {"articles": articles, "colors": LABEL_COLORS, "default_color": DEFAULT_COLOR, "labels": all_labels,
+    data = {"articles": articles, "sources": list(sources), "colors": LABEL_COLORS, "default_color": DEFAULT_COLOR, "labels": all_labels,
             "langs": list(stats.languages)}
     parts = {"TITLE": _e(title), "CSS": _CSS, "OVERVIEW": overview_html(stats, note), "DATA": embed_json(data), "JS": _JS}
     page = re.sub(r"@@([A-Z]+)@@", lambda m: parts[m.group(1)], _TEMPLATE)  # one pass: inserted text is never rescanned
@@ -315,7 +304,7 @@ body { color: var(--fg); background: #fff; display: grid; grid-template-columns:
 #count { font-size: 12px; color: var(--muted); display: flex; justify-content: space-between; }
 #count button { font-size: 12px; }
 #list { list-style: none; margin: 0; padding: 0; overflow-y: auto; flex: 1; }
-#list li { padding: .3rem .6rem; border-bottom: 1px solid #eee; cursor: pointer; display: flex; gap: .4rem; align-items: baseline; }
+#list li { content-visibility: auto; contain-intrinsic-size: auto 1.9rem; padding: .3rem .6rem; border-bottom: 1px solid #eee; cursor: pointer; display: flex; gap: .4rem; align-items: baseline; }
 #list li:hover { background: #f0f0f0; }
 #list li.sel { background: var(--sel); }
 #list li.err .t { color: #b00; }
@@ -378,6 +367,23 @@ _JS = r"""
     return e;
   }
   function fold(s) { return String(s).normalize("NFKC").toLowerCase(); }
+  // e: [label, text, start, end, highlighted, canonical, cluster, source, score, value, value_min, value_max, currency, qualifier]
+  function tip(e) {
+    var lines = [e[0]], val = e[9];
+    if (e[10] != null || e[11] != null) val = (e[10] != null ? e[10] : "?") + "\u2013" + (e[11] != null ? e[11] : "?");
+    if (val != null) {
+      if (e[12] != null) val += " " + e[12];
+      if (e[13] != null) val += " (" + e[13] + ")";
+      lines.push("= " + val);
+    }
+    if (e[5] != null && e[5] !== e[1]) lines.push("canonical: " + e[5]);
+    if (e[6] != null) lines.push("cluster " + e[6]);
+    var src = DATA.sources[e[7]];
+    if (e[8] != null) src += ", score " + Number(Number(e[8]).toPrecision(3));
+    lines.push("source: " + src);
+    lines.push("chars " + e[2] + "\u2013" + e[3]);
+    return lines.join("\n");
+  }
 
   // Filters
   DATA.langs.forEach(function (l) { var o = el("option", null, l); o.value = l; langSel.appendChild(o); });
@@ -428,7 +434,7 @@ _JS = r"""
     if (lang && a.lang !== lang) return false;
     if (!allLabels && !a.labels.some(function (l) { return active.has(l); })) return false;
     if (eq && !a.ents.some(function (e) {
-      return active.has(e[0]) && (fold(e[1]).indexOf(eq) >= 0 || (e[6] && fold(e[6]).indexOf(eq) >= 0));
+      return active.has(e[0]) && (fold(e[1]).indexOf(eq) >= 0 || (e[5] != null && fold(e[5]).indexOf(eq) >= 0));
     })) return false;
     if (sq && haystack(i).indexOf(sq) < 0) return false;
     return true;
@@ -460,7 +466,7 @@ _JS = r"""
     var e = a.ents[k], m = el("mark", "ent", e[1]);
     m.id = "m-" + i + "-" + k;
     m.dataset.label = e[0];
-    m.title = e[2];
+    m.title = tip(e);
     m.style.background = color(e[0]);
     if (!active.has(e[0])) m.classList.add("off");
     return m;
@@ -490,7 +496,8 @@ _JS = r"""
     (a.warn || []).forEach(function (w) { view.appendChild(el("p", "note", "warning: " + w)); });
     var doc = el("div", "doc");
     doc.lang = a.hl;
-    a.blocks.forEach(function (b) {
+    var isBp = function (bi) { return bi >= 0 && bi < a.blocks.length && a.blocks[bi][0] !== null; };
+    a.blocks.forEach(function (b, bi) {
       var target = doc;
       if (b[0] !== null) {
         var d = el("details", "bp");
@@ -499,8 +506,13 @@ _JS = r"""
         target = el("span");
         d.appendChild(target);
       }
-      b[1].forEach(function (p) {
-        target.appendChild(typeof p === "number" ? mark(i, a, p) : document.createTextNode(p));
+      b[1].forEach(function (p, pi) {
+        if (typeof p === "number") { target.appendChild(mark(i, a, p)); return; }
+        if (b[0] === null) {  // a collapsed block is a box of its own: drop the line break next to it
+          if (pi === 0 && isBp(bi - 1)) p = p.replace(/^\r?\n/, "");
+          if (pi === b[1].length - 1 && isBp(bi + 1)) p = p.replace(/\r?\n$/, "");
+        }
+        if (p) target.appendChild(document.createTextNode(p));
       });
     });
     view.appendChild(doc);
@@ -519,9 +531,9 @@ _JS = r"""
       li.appendChild(el("span", "c", " ×" + g[2].length + "  "));
       g[2].forEach(function (k) {
         var e = a.ents[k], link;
-        if (e[5]) { link = el("a", null, e[1]); link.href = "#m-" + i + "-" + k; }
+        if (e[4]) { link = el("a", null, e[1]); link.href = "#m-" + i + "-" + k; }
         else { link = el("span", "nolink", e[1]); }
-        link.title = e[2];
+        link.title = tip(e);
         li.appendChild(link);
       });
       ul.appendChild(li);
