@@ -153,7 +153,7 @@ def version() -> None:
 # --- Inspecting records: view, entities, stats (pipeline.report) ---
 
 def _split_labels(labels: Optional[list[str]]) -> Optional[list[str]]:
-    out = [x.strip() for item in (labels or []) for x in item.split(",") if x.strip()]
+    out = [x.strip().upper() for item in (labels or []) for x in item.split(",") if x.strip()]
     return out or None
 
 

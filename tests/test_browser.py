@@ -191,7 +191,8 @@ def test_malicious_content_stays_inert(report, tmp_path):
     report.select("zh-tw-1")
     assert page.locator("#article .doc b").count() == 0  # "<b>" in the text is text
     assert "</script><b>台積電</b>" in page.text_content("#article .doc")
-    report.select("bad-1")
+    page.evaluate("() => { location.hash = '#a=3'; }")  # a link to an article opens it
+    page.wait_for_selector("#article .err-box")
     assert "</script><script>alert(2)</script>" in page.text_content("#article .err-box")
     assert report.dialogs == [] and report.errors == []
     page.screenshot(path=str(tmp_path / "malicious.png"))

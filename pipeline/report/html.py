@@ -599,9 +599,13 @@ _JS = r"""
     else if (ev.key === "o") { showOverview(); }
   });
 
+  function route() {
+    var m = /^#a=(\d+)$/.exec(location.hash);
+    if (m && Number(m[1]) !== current) select(Number(m[1]));
+  }
+  window.addEventListener("hashchange", route);
   applyFilters();
-  var m = /^#a=(\d+)$/.exec(location.hash);
-  if (m) select(Number(m[1]));
+  route();
   document.body.dataset.ready = "1";
 })();
 """
