@@ -168,7 +168,7 @@ def test_two_megabytes_is_fast() -> None:
     text = para * (2_000_000 // len(para) + 1)
     t0 = time.perf_counter()
     spans = split_sentences(text, 0, len(text), "ja")
-    assert time.perf_counter() - t0 < 2.0
+    assert time.perf_counter() - t0 < 10.0  # linear-time guard; generous for a loaded CI machine
     assert len(spans) > 60_000
 
 
@@ -176,7 +176,7 @@ def test_two_megabytes_single_line_unbalanced_is_fast() -> None:
     text = "“" + "我们赢了，然后回家。" * 200_000
     t0 = time.perf_counter()
     spans = split_sentences(text, 0, len(text), "zh-Hans")
-    assert time.perf_counter() - t0 < 2.0
+    assert time.perf_counter() - t0 < 10.0  # linear-time guard; generous for a loaded CI machine
     assert len(spans) >= 199_000
 
 
@@ -184,5 +184,5 @@ def test_two_megabytes_no_punctuation_is_fast() -> None:
     text = "字" * 2_000_000
     t0 = time.perf_counter()
     spans = split_sentences(text, 0, len(text), "zh-Hans")
-    assert time.perf_counter() - t0 < 2.0
+    assert time.perf_counter() - t0 < 10.0  # linear-time guard; generous for a loaded CI machine
     assert len(spans) == 2000

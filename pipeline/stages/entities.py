@@ -46,19 +46,18 @@ class LangFiltered:
 
 def merge(results: Sequence[list[Entity]]) -> list[Entity]:
     """Merge recogniser outputs, earlier lists taking precedence; returns sorted, non-overlapping."""
+    # A bytearray marks taken characters: checking and marking cost the entity's length, so
+    # the merge stays linear in the text even with 100,000 entities in one article.
+    size = max((e.end for ents in results for e in ents), default=0)
+    taken = bytearray(size)
     kept: list[Entity] = []
-    starts: list[int] = []  # sorted starts of kept entities, for O(log n) overlap checks
     for entities in results:
         for ent in sorted(entities, key=lambda e: (-(e.end - e.start), e.start)):
-            if ent.end <= ent.start:
+            if ent.end <= ent.start or ent.start < 0 or taken.find(1, ent.start, ent.end) != -1:
                 continue
-            i = bisect.bisect_right(starts, ent.start)
-            if i > 0 and kept[i - 1].end > ent.start:
-                continue
-            if i < len(kept) and kept[i].start < ent.end:
-                continue
-            kept.insert(i, ent)
-            starts.insert(i, ent.start)
+            taken[ent.start : ent.end] = b"\x01" * (ent.end - ent.start)
+            kept.append(ent)
+    kept.sort(key=lambda e: e.start)
     return kept
 
 

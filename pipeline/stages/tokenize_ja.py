@@ -26,6 +26,7 @@ class FugashiTokenizer:
 
     def __init__(self) -> None:
         self._tagger = None
+        self._features: dict[str, tuple] = {}
 
     @property
     def version(self) -> str:
@@ -47,32 +48,32 @@ class FugashiTokenizer:
     def tokenize(self, text: str, spans: Iterable[Span]) -> list[Token]:
         """Tokens of ``text`` inside each span (sentences), in order, offsets into ``text``."""
         tagger = self._get_tagger()
+        # Decoding a node's feature builds a namedtuple per token; the same raw feature string
+        # recurs constantly in news text, so its decoded fields are cached by that string.
+        cache = self._features
         tokens: list[Token] = []
+        append = tokens.append
         for span in spans:
-            chunk = text[span.start : span.end]
             pos = span.start
-            for word in tagger(chunk):
+            for word in tagger(text[span.start : span.end]):
                 surface = word.surface
                 if not surface:
                     continue
-                start = text.find(surface, pos + len(word.white_space), span.end)
-                if start < 0:  # defensive: never emit a token whose text does not match
+                start = pos + len(word.white_space)
+                if not text.startswith(surface, start):  # defensive: never emit a wrong offset
                     start = text.find(surface, pos, span.end)
                     if start < 0:
                         continue
                 end = start + len(surface)
-                f = word.feature
-                pos_path = tuple(p for p in (f.pos1, f.pos2, f.pos3, f.pos4) if p and p != "*")
-                reading = getattr(f, "kana", None)
-                tokens.append(
-                    Token(
-                        start=start,
-                        end=end,
-                        pos="-".join(pos_path),
-                        lemma=_lemma(f),
-                        reading=None if reading in (None, "*", "") else reading,
-                        features=pos_path,
-                    )
-                )
+                raw = word.feature_raw
+                info = cache.get(raw)
+                if info is None:
+                    f = word.feature
+                    pos_path = tuple(p for p in (f.pos1, f.pos2, f.pos3, f.pos4) if p and p != "*")
+                    reading = getattr(f, "kana", None)
+                    info = ("-".join(pos_path), _lemma(f), None if reading in (None, "*", "") else reading, pos_path)
+                    if len(cache) < 200_000:
+                        cache[raw] = info
+                append(Token(start, end, info[0], info[1], info[2], info[3]))
                 pos = end
         return tokens
