@@ -67,6 +67,9 @@ def run(
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run: keep the records already in OUTPUT and process the rest.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary on stderr.")] = False,
     summary_json: Annotated[Optional[Path], typer.Option("--summary-json", help="Also write the end-of-run summary as JSON to this file.")] = None,
+    engine: Annotated[str, typer.Option("--engine", help="local (processes on this machine) or ray (Ray Data; OUTPUT is then a directory of partitions + manifest.json).")] = "local",
+    address: Annotated[Optional[str], typer.Option("--address", help="Ray cluster address (with --engine ray); default: RAY_ADDRESS or a local instance.")] = None,
+    ray_format: Annotated[str, typer.Option("--ray-format", help="Partition format with --engine ray: jsonl or parquet.")] = "jsonl",
 ) -> None:
     """Process articles and write one JSON record per input article (errors included, in input order)."""
     import os
@@ -85,6 +88,23 @@ def run(
         Pipeline(cfg)  # build once here so a bad config fails fast, before any worker starts
     except (ConfigError, InputPathError) as exc:
         _fail(str(exc))
+    if engine not in ("local", "ray"):
+        _fail(f"--engine must be local or ray, got {engine!r}")
+    if engine == "ray":
+        if output == "-":
+            _fail("--engine ray writes a directory of partitions: give -o OUTDIR")
+        from pipeline.runners.ray_runner import run_ray
+
+        try:
+            manifest = run_ray(cfg, list(inputs), output, address=address, fmt=ray_format,
+                               num_actors=workers if workers > 0 else None, progress=not quiet)
+        except (ConfigError, InputPathError) as exc:
+            _fail(str(exc))
+        if summary_json is not None:
+            summary_json.write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+        if not quiet:
+            typer.echo(f"ray: {manifest.get('articles', 0)} articles, {manifest.get('errors', 0)} errors -> {output}", err=True)
+        return
     n_workers = workers if workers > 0 else (os.cpu_count() or 1)
     show, bar = _progress_printer(quiet)
     try:
