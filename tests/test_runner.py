@@ -13,6 +13,7 @@ import pytest
 
 from pipeline.config import load_config, registry
 from pipeline.runners.local import run
+from tests.conftest import check_record
 
 NO_MODELS = """
 [pipeline]
@@ -68,6 +69,8 @@ def test_parallel_output_equals_serial(tmp_path, cfg_path):
     s1 = run(cfg, [src], tmp_path / "one.jsonl", workers=1)
     s2 = run(cfg, [src], tmp_path / "two.jsonl", workers=2, chunk_items=7)
     assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes()
+    for line in (tmp_path / "one.jsonl").read_bytes().splitlines():
+        check_record(orjson.loads(line))
     assert s1.articles == s2.articles == 294 and s1.errors == s2.errors == 6
     assert s2.labels == s1.labels and s1.labels["PERSON"] > 0
 
@@ -79,6 +82,8 @@ def test_worker_crash_loses_only_the_poisoned_article(tmp_path, cfg_path):
     errors = tmp_path / "errors.jsonl"
     summary = run(load_config(cfg_path), [src], tmp_path / "out.jsonl", errors=errors, workers=2, chunk_items=8)
     recs = [orjson.loads(x) for x in (tmp_path / "out.jsonl").read_bytes().splitlines()]
+    for rec in recs:
+        check_record(rec)
     assert len(recs) == 120
     crashed = [r["id"] for r in recs if r.get("error", {}).get("type") == "WorkerCrashed"]
     assert crashed == ["a33", "a90"]
