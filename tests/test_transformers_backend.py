@@ -44,6 +44,14 @@ JA_CASES = [
     ("鰻😀と𠮷野家。　ﾊﾟﾝ", [("𠮷野家", "ORG"), ("ﾊﾟﾝ", "PERSON")]),
 ]
 
+# BertJapaneseTokenizer as in ku-nlp/deberta-v2-base-japanese-char-wwm: basic words, then characters
+JACHAR_TAGS = {"北": "B-ORG", "京": "I-ORG", "1": "B-PER", "2": "I-PER", "パ": "B-ORG", "ン": "I-ORG"}
+JACHAR_OTHER = ["今", "日", "、", "で", "。", "に", "行", "く"]
+JACHAR_CASES = [
+    ("今日、北京で１２ﾊﾟﾝ。", [("北京", "ORG"), ("１２", "PERSON"), ("ﾊﾟﾝ", "ORG")]),
+    ("北京に行く𠮷。今日北京", [("北京", "ORG"), ("北京", "ORG")]),
+]
+
 # text, slow-tokenizer tokens, expected code-point spans
 ALIGN_CASES = [
     ("１２日", ["1", "##2", "日"], [(0, 1), (1, 2), (2, 3)]),
@@ -172,6 +180,15 @@ def ja_dir(tmp_path_factory):
     return save(biased_model(vocab, JA_TAGS), tok, d / "model")
 
 
+@pytest.fixture(scope="module")
+def jachar_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("jachar_biased")
+    vocab = _vocab(list(JACHAR_TAGS) + JACHAR_OTHER)
+    tok = transformers.BertJapaneseTokenizer(str(write_vocab(d / "vocab.txt", vocab)), word_tokenizer_type="basic",
+                                             subword_tokenizer_type="character", do_lower_case=False)
+    return save(biased_model(vocab, JACHAR_TAGS), tok, d / "model")
+
+
 # --- unit tests -----------------------------------------------------------------------------------
 
 
@@ -182,6 +199,25 @@ def test_align_tokens(text, tokens, spans):
 
 def test_align_strip_accents():
     assert nt.align_tokens("Café crème", ["cafe", "creme"], strip_accents=True) == [(0, 4), (5, 10)]
+
+
+GROUP_CASES = [
+    # text, tokens, spans, fast-tokenizer word ids (None: slow) -> word index per token
+    ("自動車", ["自動", "##車"], [(0, 2), (2, 3)], None, [0, 0]),
+    ("自動車", ["自動", "##車"], [(0, 2), (2, 3)], [0, 0], [0, 0]),
+    ("北京大学", ["北", "京", "大", "学"], [(0, 1), (1, 2), (2, 3), (3, 4)], None, [0, 1, 2, 3]),  # character tokens
+    ("Tokyo", ["to", "##kyo"], [(0, 2), (2, 5)], None, [0, 0]),
+    # SentencePiece/BPE, fast: a space-free CJK run is one "word" for the tokenizer; each CJK token is one here
+    ("北京大学在", ["\u2581北京", "大学", "在"], [(0, 2), (2, 4), (4, 5)], [0, 0, 0], [0, 1, 2]),
+    ("Tokyo Big", ["\u2581To", "kyo", "\u2581Big"], [(0, 2), (2, 5), (6, 9)], [0, 0, 1], [0, 0, 1]),
+    # SentencePiece, slow: the marker starts words
+    ("Tokyo北京", ["\u2581To", "kyo", "北京"], [(0, 2), (2, 5), (5, 7)], None, [0, 0, 1]),
+]
+
+
+@pytest.mark.parametrize("text,tokens,spans,wids,words", GROUP_CASES)
+def test_group_words(text, tokens, spans, wids, words):
+    assert nt.group_words(text, tokens, spans, wids) == words
 
 
 @pytest.mark.parametrize("tag,parsed", TAG_CASES)
@@ -290,6 +326,15 @@ def test_offsets_ja_bert_japanese_tokenizer(ja_dir, text, ents):
     ner = TransformersNER(str(ja_dir))
     tok = ner._load().tokenizer
     assert type(tok).__name__ == "BertJapaneseTokenizer" and not tok.is_fast
+    got = ner(doc_for(text, "ja"))
+    assert {(e.start, e.end, e.label) for e in got} == expected(text, ents)
+
+
+@pytest.mark.parametrize("text,ents", JACHAR_CASES)
+def test_offsets_ja_character_tokenizer(jachar_dir, text, ents):
+    # every character is a word (not the whole space-free run the basic word splitter returns)
+    ner = TransformersNER(str(jachar_dir))
+    assert ner._load().tokenizer.subword_tokenizer_type == "character"
     got = ner(doc_for(text, "ja"))
     assert {(e.start, e.end, e.label) for e in got} == expected(text, ents)
 

@@ -255,13 +255,40 @@ class Encoded:
         return len(self.ids)
 
 
-def _words_from_markers(tokens: Sequence[str]) -> list[int]:
+def _is_cjk(ch: str) -> bool:
+    o = ord(ch)
+    return (0x3040 <= o <= 0x30FF or 0x31F0 <= o <= 0x31FF or 0x3400 <= o <= 0x4DBF or 0x4E00 <= o <= 0x9FFF
+            or 0xF900 <= o <= 0xFAFF or 0xFF66 <= o <= 0xFF9F or 0xAC00 <= o <= 0xD7AF or 0x20000 <= o <= 0x3FFFF)
+
+
+def group_words(text: str, tokens: Sequence[str], spans: Sequence[tuple[int, int]],
+                word_ids: Sequence[int | None] | None = None) -> list[int]:
+    """Word index of each token, for aggregation (and for the fine-tuning labels).
+
+    A ``##`` token always continues the word before it (WordPiece). Otherwise a token starts a
+    new word when the tokenizer's word ids say so (fast tokenizers), when it carries the
+    SentencePiece ``▁`` marker (slow ones), or when it starts with a CJK character: without
+    spaces, a SentencePiece/BPE "word" is a whole run of Japanese or Chinese text, too long a
+    unit to take one label from its first token.
+    """
+    sp = word_ids is None and any(t.startswith("\u2581") for t in tokens)
     words: list[int] = []
     w = -1
-    sp = any(t.startswith("\u2581") for t in tokens)
     for i, t in enumerate(tokens):
-        cont = t.startswith("##") if not sp else not t.startswith("\u2581")
-        if i == 0 or not cont:
+        a, b = spans[i]
+        if i == 0:
+            new = True
+        elif t.startswith("##") and len(t) > 2:
+            new = False
+        elif word_ids is not None and word_ids[i] != word_ids[i - 1]:
+            new = True
+        elif word_ids is None and not sp:
+            new = True  # slow WordPiece/character tokenizers: no ## -> a new word
+        elif word_ids is None and t.startswith("\u2581"):
+            new = True
+        else:
+            new = b > a and _is_cjk(text[a])
+        if new:
             w += 1
         words.append(w)
     return words
@@ -285,9 +312,10 @@ def _encode_slow(tokenizer: Any, text: str, offset: int) -> Encoded:
     strip = _slow_strips_accents(tokenizer)
     nt = NormalizedText(text, strip)
     spans: list[tuple[int, int]] | None = None
-    words: list[int] | None = None
     # BertJapaneseTokenizer: align its words first (they are never [UNK]), then the subwords
-    # inside each word, and use the words for aggregation.
+    # inside each word. (Words for aggregation still come from the ## markers below: with
+    # WordPiece they coincide with these words, and a character-level model must see each
+    # character as a word, not a whole whitespace-free run of Japanese text.)
     wt = getattr(tokenizer, "word_tokenizer", None) if getattr(tokenizer, "do_word_tokenize", False) else None
     st = getattr(tokenizer, "subword_tokenizer", None) if getattr(tokenizer, "do_subword_tokenize", False) else None
     if wt is not None:
@@ -298,18 +326,16 @@ def _encode_slow(tokenizer: Any, text: str, offset: int) -> Encoded:
             subs = None
         if subs is not None and [t for s in subs for t in s] == tokens:
             wspans = _align_pieces(nt.norm, [normalize_piece(w, strip) for w in wtoks], 0, len(nt.norm))
-            spans, words = [], []
-            for wi, ((a, b), sub) in enumerate(zip(wspans, subs)):
+            spans = []
+            for (a, b), sub in zip(wspans, subs):
                 if len(sub) == 1:
-                    inner = [(a, b)]
+                    spans.append((a, b))
                 else:
-                    inner = _align_pieces(nt.norm, [_piece_text(t, unk, strip) for t in sub], a, b)
-                spans.extend(inner)
-                words.extend([wi] * len(sub))
+                    spans.extend(_align_pieces(nt.norm, [_piece_text(t, unk, strip) for t in sub], a, b))
             spans = [nt.to_original(a, b) for a, b in spans]
     if spans is None:
         spans = align_tokens(text, tokens, unk, strip, _nt=nt)
-        words = _words_from_markers(tokens)
+    words = group_words(text, tokens, spans)
     ids = tokenizer.convert_tokens_to_ids(tokens)
     return Encoded(list(ids), [(a + offset, b + offset) for a, b in spans], words)
 
@@ -332,7 +358,9 @@ def encode_spans(tokenizer: Any, text: str, spans: Sequence[Span | tuple[int, in
                 wids = None
             if wids is None or any(w is None for w in wids):
                 wids = list(range(len(ids)))
-            out.append(Encoded(ids, [(a + int(s), a + int(e)) for s, e in offs], list(wids)))
+            abs_spans = [(a + int(s), a + int(e)) for s, e in offs]
+            words = group_words(text, tokenizer.convert_ids_to_tokens(ids), abs_spans, wids)
+            out.append(Encoded(ids, abs_spans, words))
         return out
     return [_encode_slow(tokenizer, text[a:b], a) for a, b in pairs]
 
