@@ -1,0 +1,545 @@
+"""Statistical named-entity recognition with the project's own spaCy models (ja, zh).
+
+The models are plain spaCy 3.8 pipelines with a single ``ner`` component (built-in
+architectures only, so loading needs no registered code). They never see spaCy's tokenizer:
+``SpacyNER`` builds the spaCy ``Doc`` of each sentence itself, from the pipeline's tokens,
+and the training script (``scripts/train_ner.py``) builds its training docs with the very
+same functions (:func:`ja_doc_arrays`, :func:`zh_doc_arrays`), so the features match.
+
+Features per spaCy token (read by the model's ``MultiHashEmbed``):
+
+* ja, one token per fugashi/UniDic token: ``ORTH``/``NORM`` = NFKC-lowercased surface,
+  ``PREFIX``/``SUFFIX`` (first char / last three chars, spaCy's lexeme defaults), ``TAG`` = the
+  UniDic POS path (``名詞-固有名詞-人名-姓``), ``LEMMA`` = a character-type shape of the surface
+  (``C`` kanji, ``H`` hiragana, ``K`` katakana, ``L``/``l`` Latin, ``D`` digit, ``S`` other;
+  e.g. ``CCH``), since spaCy's own ``SHAPE`` says nothing about CJK scripts.
+* zh, one token per character: ``ORTH``/``NORM`` = the NFKC-lowercased character,
+  ``LEMMA`` = the bigram of this and the next character, ``TAG`` = the position of the
+  character in its jieba word (``B``/``M``/``E``/``S``) plus the word length (capped at 4),
+  ``SHAPE`` (digit/Latin/other).
+
+Entity offsets are computed from token indices and the pipeline tokens' own offsets, never
+from ``Doc.text`` (the spaCy words are normalised), so they are exact code-point offsets into
+the article text.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from bisect import bisect_left
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pipeline.record import Document, Entity, Token
+
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+
+_NORM_CACHE: dict[str, str] = {}
+_SHAPE_CACHE: dict[str, str] = {}
+_CACHE_MAX = 200_000
+
+
+def norm_text(s: str) -> str:
+    """NFKC + lowercase, cached (the spaCy word of a token)."""
+    r = _NORM_CACHE.get(s)
+    if r is None:
+        r = unicodedata.normalize("NFKC", s).lower()
+        if not r or r.isspace():
+            r = "_"
+        if len(_NORM_CACHE) < _CACHE_MAX:
+            _NORM_CACHE[s] = r
+    return r
+
+
+def _ctype(ch: str) -> str:
+    o = ord(ch)
+    if 0x3040 <= o <= 0x309F:
+        return "H"
+    if 0x30A0 <= o <= 0x30FF or 0x31F0 <= o <= 0x31FF or 0xFF66 <= o <= 0xFF9F:
+        return "K"
+    if 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0xF900 <= o <= 0xFAFF or o in (0x3005, 0x3006, 0x30F6):
+        return "C"
+    if ch.isdigit():
+        return "D"
+    if ch.isalpha():
+        return "l" if ch.islower() else "L"
+    if ch.isspace():
+        return "_"
+    return "S"
+
+
+def char_shape(s: str) -> str:
+    """Character-type shape of a surface: types of the first four characters, ``+`` if longer."""
+    r = _SHAPE_CACHE.get(s)
+    if r is None:
+        r = "".join(_ctype(c) for c in s[:4]) + ("+" if len(s) > 4 else "")
+        if len(_SHAPE_CACHE) < _CACHE_MAX:
+            _SHAPE_CACHE[s] = r
+    return r
+
+
+def ja_doc_arrays(text: str, tokens: list[Token]) -> tuple[list[str], list[str], list[str], list[tuple[int, int]]]:
+    """words, tags, lemmas and (start, end) offsets of the spaCy tokens for Japanese tokens."""
+    words, tags, lemmas, offs = [], [], [], []
+    for t in tokens:
+        s = text[t.start : t.end]
+        if not s or s.isspace():
+            continue
+        words.append(norm_text(s))
+        tags.append(t.pos or "_")
+        lemmas.append(char_shape(s))
+        offs.append((t.start, t.end))
+    return words, tags, lemmas, offs
+
+
+def zh_doc_arrays(
+    text: str, start: int, end: int, tokens: list[Token], features: str = "zh-char"
+) -> tuple[list[str], list[str], list[str], list[tuple[int, int]]]:
+    """words, tags, lemmas and offsets of the character tokens of ``text[start:end]``.
+
+    ``features`` is the model's feature set (``meta.json`` ``shinbun.features``): ``zh-char``
+    (word = the character, LEMMA = right bigram) or ``zh-bigram`` (word = right bigram, so
+    PREFIX = the character; LEMMA = left bigram).
+
+    ``tokens`` are the jieba words inside the span (sorted); characters outside any word get
+    the tag ``S1``. Whitespace characters are skipped (never part of a token).
+    """
+    n = end - start
+    seg = ["S1"] * n
+    for t in tokens:
+        a, b = max(t.start, start) - start, min(t.end, end) - start
+        ln = b - a
+        if ln <= 0:
+            continue
+        if ln == 1:
+            seg[a] = "S1"
+            continue
+        lt = str(min(ln, 4))
+        seg[a] = "B" + lt
+        for k in range(a + 1, b - 1):
+            seg[k] = "M" + lt
+        seg[b - 1] = "E" + lt
+    chars = [norm_text(c) for c in text[start:end]]
+    words, tags, lemmas, offs = [], [], [], []
+    bigram_words = features == "zh-bigram"
+    for i, c in enumerate(chars):
+        ch = text[start + i]
+        if ch.isspace():
+            continue
+        nxt = chars[i + 1] if i + 1 < n else "</s>"
+        if bigram_words:
+            # the spaCy word is the right bigram (NORM/SUFFIX = bigram, PREFIX = the character),
+            # LEMMA carries the left bigram
+            prv = chars[i - 1] if i > 0 else "<s>"
+            words.append(c + nxt)
+            lemmas.append(prv + c)
+        else:
+            words.append(c)
+            lemmas.append(c + nxt)
+        tags.append(seg[i])
+        offs.append((start + i, start + i + 1))
+    return words, tags, lemmas, offs
+
+
+_REGISTERED = False
+
+
+def register_architectures() -> None:
+    """Register ``shinbun.SumHashEmbed.v1`` in spaCy's registry (idempotent; imports spaCy).
+
+    A cheaper embedding than spaCy's ``MultiHashEmbed``: the hash embeddings of the token
+    attributes are summed and layer-normalised instead of concatenated and mixed by a Maxout
+    layer (that layer was the largest single cost per token). The CNN encoder after it does
+    the mixing. Called by ``SpacyNER`` before loading a model and by the training script.
+    """
+    global _REGISTERED
+    if _REGISTERED:
+        return
+    from spacy.ml.featureextractor import FeatureExtractor
+    from spacy.util import registry
+    from thinc.api import HashEmbed, LayerNorm, add, chain, list2ragged, ragged2list, with_array
+    from thinc.types import Floats2d
+
+    @registry.architectures("shinbun.SumHashEmbed.v1")
+    def sum_hash_embed(width: int, attrs: list[str], rows: list[int], seed: int = 7):
+        if len(rows) != len(attrs):
+            raise ValueError("rows and attrs must have the same length")
+        embeddings = [HashEmbed(nO=width, nV=r, column=i, seed=seed + i, dropout=0.0) for i, r in enumerate(rows)]
+        model = chain(
+            FeatureExtractor(list(attrs)),
+            list2ragged(),
+            with_array(chain(add(*embeddings), LayerNorm(nI=width))),
+            ragged2list(),
+        )
+        model.set_dim("nO", width)
+        return model
+
+    _ = Floats2d
+    _REGISTERED = True
+
+
+def use_fast_gemm(nlp) -> None:
+    """Run the model's matrix products through numpy's BLAS instead of thinc's bundled blis.
+
+    On the project's CPUs OpenBLAS (numpy) is about 2.5x faster than blis for these shapes.
+    Only the nodes of this pipeline's models are changed (no global thinc state). For a
+    single-core measurement run with ``OPENBLAS_NUM_THREADS=1``.
+    """
+    from thinc.api import NumpyOps
+
+    ops = NumpyOps(use_blis=False)
+    for _, proc in nlp.pipeline:
+        model = getattr(proc, "model", None)
+        if model is not None:
+            for node in model.walk():
+                node.ops = ops
+
+
+def make_doc(vocab, arrays):
+    from spacy.tokens import Doc
+
+    words, tags, lemmas, _ = arrays
+    return Doc(vocab, words=words, spaces=[False] * len(words), tags=tags, lemmas=lemmas)
+
+
+def biluo_constraints(tags: list[str]):
+    """Transition, start and end masks (0 allowed / -inf forbidden) for BILUO tag sequences."""
+    import numpy as np
+
+    k = len(tags)
+    trans = np.full((k, k), -np.inf, dtype="float32")
+    start = np.full(k, -np.inf, dtype="float32")
+    end = np.full(k, -np.inf, dtype="float32")
+    for i, a in enumerate(tags):
+        pa, la = (a.split("-", 1) + [""])[:2] if a != "O" else ("O", "")
+        if pa in ("O", "B", "U"):
+            start[i] = 0
+        if pa in ("O", "L", "U"):
+            end[i] = 0
+        for j, b in enumerate(tags):
+            pb, lb = (b.split("-", 1) + [""])[:2] if b != "O" else ("O", "")
+            if pa in ("B", "I"):
+                ok = pb in ("I", "L") and lb == la
+            else:  # O, L, U: next must start fresh
+                ok = pb in ("O", "B", "U")
+            if ok:
+                trans[i, j] = 0
+    return trans, start, end
+
+
+def viterbi_batch(score_list, trans, start, end) -> list[list[int]]:
+    """Best allowed tag sequence per sentence; ``score_list`` holds (n_tokens, n_tags) arrays
+    of log-domain scores. The tagger's unnormalised logits are fine: log-softmax only subtracts
+    a per-token constant, which changes no path comparison.
+
+    Vectorised over the sentences of the batch (padded), so the Python loop runs once per
+    position of the longest sentence, not once per token.
+    """
+    import numpy as np
+
+    if not score_list:
+        return []
+    lens = np.array([len(x) for x in score_list])
+    b, L, k = len(score_list), int(lens.max()), trans.shape[0]
+    if L == 0:
+        return [[] for _ in score_list]
+    s = np.zeros((b, L, k), dtype="float32")
+    for i, x in enumerate(score_list):
+        if len(x):
+            s[i, : len(x)] = x
+    bp = np.zeros((b, L, k), dtype="int32")
+    delta = s[:, 0] + start
+    ident = np.broadcast_to(np.arange(k, dtype="int32"), (b, k))
+    for t in range(1, L):
+        cand = delta[:, :, None] + trans[None]
+        arg = cand.argmax(axis=1).astype("int32")
+        new = cand.max(axis=1) + s[:, t]
+        live = (t < lens)[:, None]
+        delta = np.where(live, new, delta)
+        bp[:, t] = np.where(live, arg, ident)
+    last = (delta + end).argmax(axis=1)
+    path = np.zeros((b, L), dtype="int32")
+    path[:, L - 1] = last
+    cur = last
+    rows = np.arange(b)
+    for t in range(L - 1, 0, -1):
+        cur = bp[rows, t, cur]
+        path[:, t - 1] = cur
+    return [path[i, : lens[i]].tolist() for i in range(b)]
+
+
+def decode_batch(score_list, trans, start, end) -> list[list[int]]:
+    """Constrained best paths: the per-token argmax where it is already a valid BILUO
+    sequence (then it is exactly the Viterbi optimum, since the constraints only forbid),
+    Viterbi for the other sentences."""
+    import numpy as np
+
+    if not score_list:
+        return []
+    lens = np.array([len(x) for x in score_list])
+    if lens.min() == 0:
+        return viterbi_batch(score_list, trans, start, end)
+    allp = np.concatenate(score_list).argmax(axis=1)
+    starts = np.concatenate(([0], np.cumsum(lens)[:-1]))
+    ends = starts + lens
+    bad = np.zeros(len(score_list), dtype=bool)
+    if len(allp) > 1:
+        ok_pair = np.isfinite(trans[allp[:-1], allp[1:]])
+        ok_pair[starts[1:] - 1] = True  # pairs that straddle two sentences
+        bad_pos = np.flatnonzero(~ok_pair)
+        if len(bad_pos):
+            bad[np.searchsorted(starts, bad_pos, side="right") - 1] = True
+    bad |= ~np.isfinite(start[allp[starts]])
+    bad |= ~np.isfinite(end[allp[ends - 1]])
+    paths = [allp[a:b].tolist() for a, b in zip(starts, ends)]
+    redo = np.flatnonzero(bad).tolist()
+    if redo:
+        for i, path in zip(redo, viterbi_batch([score_list[i] for i in redo], trans, start, end)):
+            paths[i] = path
+    return paths
+
+
+def tags_to_spans(path: list[int], tags: list[str]) -> list[tuple[int, int, str]]:
+    """Token spans (start, end exclusive, label) of a BILUO path (lenient on invalid input)."""
+    spans = []
+    cur = None
+    for i, ti in enumerate(path):
+        t = tags[ti]
+        if t == "O":
+            cur = None
+            continue
+        p, lab = t.split("-", 1)
+        if p == "U":
+            spans.append((i, i + 1, lab))
+            cur = None
+        elif p == "B" or cur is None or cur[1] != lab:
+            cur = [i, lab]
+            if p == "L":
+                spans.append((i, i + 1, lab))
+                cur = None
+        elif p == "L":
+            spans.append((cur[0], i + 1, lab))
+            cur = None
+    return spans
+
+
+_CONSTRAINTS: dict[tuple[str, ...], tuple] = {}
+
+
+def _tagger(nlp):
+    return nlp.get_pipe("ner_tagger")
+
+
+class _FeatureRows:
+    """Stands in for a spaCy ``Doc`` in front of the model's ``FeatureExtractor``.
+
+    The extractor only calls ``doc.to_array(columns)``; this object returns the rows that
+    :class:`FastFeatures` computed (the same hash values a ``Doc`` would give, checked in
+    the tests), which skips building a ``Doc`` per sentence.
+    """
+
+    __slots__ = ("rows",)
+
+    def __init__(self, rows) -> None:
+        self.rows = rows
+
+    def to_array(self, columns):  # noqa: ARG002 - columns are fixed by FastFeatures
+        return self.rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+class FastFeatures:
+    """Feature-hash rows of a sentence for a model, without building a spaCy ``Doc``."""
+
+    def __init__(self, nlp) -> None:
+        from spacy import attrs as A
+
+        self.vocab = nlp.vocab
+        cols = None
+        for node in _tagger(nlp).model.walk():
+            if node.name == "extract_features":
+                cols = list(node.attrs["columns"])
+                break
+        if cols is None:
+            raise ValueError("model has no feature extractor")
+        lex_attrs = {A.ORTH: 0, A.NORM: 1, A.LOWER: 2, A.PREFIX: 3, A.SUFFIX: 4, A.SHAPE: 5}
+        self.plan = []
+        for c in cols:
+            if isinstance(c, str):
+                c = A.IDS[c.upper()]
+            if c in lex_attrs:
+                self.plan.append(("lex", lex_attrs[c]))
+            elif c == A.TAG:
+                self.plan.append(("tag", 0))
+            elif c == A.LEMMA:
+                self.plan.append(("lemma", 0))
+            else:
+                raise ValueError(f"unsupported feature attribute {c}")
+        self._lex: dict[str, tuple[int, ...]] = {}
+        self._str: dict[str, int] = {}
+
+    def _lexrow(self, word: str) -> tuple[int, ...]:
+        r = self._lex.get(word)
+        if r is None:
+            lex = self.vocab[word]
+            r = (lex.orth, lex.norm, lex.lower, lex.prefix, lex.suffix, lex.shape)
+            if len(self._lex) < _CACHE_MAX:
+                self._lex[word] = r
+        return r
+
+    def _sid(self, s: str) -> int:
+        r = self._str.get(s)
+        if r is None:
+            r = self.vocab.strings.add(s)
+            if len(self._str) < _CACHE_MAX:
+                self._str[s] = r
+        return r
+
+    def rows(self, arrays):
+        import numpy as np
+
+        words, tags, lemmas, _ = arrays
+        lexrow, sid = self._lexrow, self._sid
+        cols = []
+        for kind, k in self.plan:
+            if kind == "lex":
+                cols.append([lexrow(w)[k] for w in words])
+            elif kind == "tag":
+                cols.append([sid(t) for t in tags])
+            else:
+                cols.append([sid(t) for t in lemmas])
+        return _FeatureRows(np.array(cols, dtype="uint64").T.copy())
+
+
+_FAST: dict[int, FastFeatures] = {}
+
+
+def predict_entities(nlp, arrays_list, batch_size: int = 256, fast: bool = True) -> list[list[tuple[int, int, str]]]:
+    """Entities (char start, char end, label) per sentence, from the per-sentence arrays.
+
+    ``fast`` feeds the model feature rows computed directly (:class:`FastFeatures`) instead of
+    spaCy ``Doc`` objects; the two give identical features.
+    """
+    tagger = _tagger(nlp)
+    tags = list(tagger.labels)
+    key = tuple(tags)
+    cons = _CONSTRAINTS.get(key)
+    if cons is None:
+        cons = _CONSTRAINTS[key] = biluo_constraints(tags)
+    trans, start, end = cons
+    vocab = nlp.vocab
+    feats = None
+    if fast:
+        feats = _FAST.get(id(nlp))
+        if feats is None or feats.vocab is not vocab:
+            feats = _FAST[id(nlp)] = FastFeatures(nlp)
+    result: list[list[tuple[int, int, str]]] = [[] for _ in arrays_list]
+    # batches of similar length (less padding in the Viterbi loop)
+    order = sorted(range(len(arrays_list)), key=lambda i: len(arrays_list[i][0]))
+    for bstart in range(0, len(order), batch_size):
+        idx = [i for i in order[bstart : bstart + batch_size] if arrays_list[i][0]]
+        if not idx:
+            continue
+        if feats is not None:
+            docs = [feats.rows(arrays_list[i]) for i in idx]
+        else:
+            docs = [make_doc(vocab, arrays_list[i]) for i in idx]
+        scores = tagger.model.predict(docs)
+        paths = decode_batch(scores, trans, start, end)
+        for i, path in zip(idx, paths):
+            offs = arrays_list[i][3]
+            result[i] = [(offs[a][0], offs[b - 1][1], lab) for a, b, lab in tags_to_spans(path, tags)]
+    return result
+
+
+def resolve_model_path(model: str | Path) -> Path:
+    p = Path(model)
+    if p.is_dir():
+        return p
+    cand = MODELS_DIR / str(model)
+    if cand.is_dir():
+        return cand
+    raise FileNotFoundError(f"no spaCy NER model at {model!s} (nor {cand})")
+
+
+class SpacyNER:
+    """Entity stage backed by a project-trained spaCy NER model (``ner-ja`` / ``ner-zh``)."""
+
+    def __init__(self, model: str | Path, lang: str, batch_size: int = 256) -> None:
+        if lang not in ("ja", "zh"):
+            raise ValueError(f"SpacyNER supports lang 'ja' or 'zh', not {lang!r}")
+        self.lang = lang
+        self.path = resolve_model_path(model)
+        meta = json.loads((self.path / "meta.json").read_text(encoding="utf-8"))
+        model_name = self.path.name
+        self.name = f"spacy:{model_name}"
+        self.version = f"{model_name} {meta.get('version', '0')}"
+        self.labels: tuple[str, ...] = tuple(meta.get("shinbun", {}).get("labels", ()))
+        self.features = meta.get("shinbun", {}).get("features", "ja" if lang == "ja" else "zh-char")
+        self.batch_size = batch_size
+        self._nlp = None
+        self._tokenizer = None
+
+    # -- lazy resources (workers fork, so nothing heavy happens in __init__) --
+    def _get_nlp(self):
+        if self._nlp is None:
+            import spacy
+
+            register_architectures()
+            nlp = spacy.load(self.path)
+            use_fast_gemm(nlp)
+            self._nlp = nlp
+        return self._nlp
+
+    def _tokenize(self, text, spans):
+        if self._tokenizer is None:
+            if self.lang == "ja":
+                from pipeline.stages.tokenize_ja import FugashiTokenizer
+
+                self._tokenizer = FugashiTokenizer()
+            else:
+                from pipeline.stages.tokenize_zh import JiebaTokenizer
+
+                self._tokenizer = JiebaTokenizer()
+        return self._tokenizer.tokenize(text, spans)
+
+    def sentence_arrays(self, text: str, sentences, tokens) -> list[tuple]:
+        """Per sentence, the arrays used to build its spaCy doc (see ``ja_doc_arrays``)."""
+        starts = [t.start for t in tokens]
+        out = []
+        for sent in sentences:
+            lo = bisect_left(starts, sent.start)
+            hi = bisect_left(starts, sent.end, lo)
+            stoks = [t for t in tokens[lo:hi] if t.end <= sent.end]
+            if self.lang == "ja":
+                out.append(ja_doc_arrays(text, stoks))
+            else:
+                out.append(zh_doc_arrays(text, sent.start, sent.end, stoks, self.features))
+        return out
+
+    def predict_arrays(self, arrays_list) -> list[list[tuple[int, int, str]]]:
+        nlp = self._get_nlp()
+        return predict_entities(nlp, arrays_list, self.batch_size)
+
+    def __call__(self, doc: Document) -> list[Entity]:
+        from pipeline.record import Entity
+
+        text = doc.text
+        sentences = list(doc.sentences)
+        if not sentences or not text:
+            return []
+        tokens = sorted(doc.tokens, key=lambda t: (t.start, t.end)) if doc.tokens else []
+        if not tokens:
+            tokens = self._tokenize(text, sentences)
+        arrays_list = [a for a in self.sentence_arrays(text, sentences, tokens)]
+        keep = [a for a in arrays_list if a[0]]
+        ents = []
+        for sent_ents in self.predict_arrays(keep):
+            for s, e, lab in sent_ents:
+                ents.append(Entity(start=s, end=e, label=lab, source=self.name, score=None))
+        ents.sort(key=lambda x: (x.start, x.end))
+        return ents
