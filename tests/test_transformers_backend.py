@@ -164,6 +164,16 @@ def doc_for(text, lang, spans=None):
                     sentences=spans if spans is not None else split_sentences(text, 0, len(text), lang))
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread():
+    # The test machine is small and busy: torch's default thread pool only adds contention.
+    # (num_threads = 1 below sets the same process-wide value.) Restored afterwards.
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 @pytest.fixture(scope="module")
 def zh_dir(tmp_path_factory):
     d = tmp_path_factory.mktemp("zh_biased")
@@ -393,7 +403,6 @@ def overfit_ja_model(path):
     vocab = _vocab(list(JA_TAGS) + JA_OTHER + ["1", "##2", "5", "月", "に", "来", "た", "で", "働く", "今日", "雨", "が", "降る"])
     tok = ja_tokenizer(write_vocab(path.parent / "ja_vocab.txt", vocab))
     torch.manual_seed(0)
-    torch.set_num_threads(1)
     model = transformers.BertForTokenClassification(_config(vocab))
     label2id = {v: k for k, v in ID2LABEL.items()}
     batch_ids, batch_labels = [], []
@@ -424,18 +433,25 @@ def overfit_ja_model(path):
     return save(model, tok, path)
 
 
-def test_pipeline_with_trained_model(tmp_path):
-    import pipeline
-    from pipeline.schema import validate
-
-    model_dir = overfit_ja_model(tmp_path / "ja-tiny")
-    cfg = tmp_path / "tf.toml"
+@pytest.fixture(scope="module")
+def trained_ja(tmp_path_factory):
+    d = tmp_path_factory.mktemp("trained")
+    model_dir = overfit_ja_model(d / "ja-tiny")
+    cfg = d / "tf.toml"
     cfg.write_text(
         '[[recognizers]]\nfactory = "numeric"\n\n[[recognizers]]\nfactory = "transformers"\n'
         f'model = {json.dumps(str(model_dir))}\nlangs = ["ja"]\nlabel_map = {{ "PER" = "PERSON", "ORG" = "ORG" }}\n'
         'aggregation = "first"\nbatch_size = 4\nnum_threads = 1\n',
         encoding="utf-8",
     )
+    return model_dir, cfg
+
+
+def test_pipeline_with_trained_model(trained_ja):
+    import pipeline
+    from pipeline.schema import validate
+
+    model_dir, cfg = trained_ja
     nlp = pipeline.load(cfg)
     text = TRAIN[0][0]
     rec = nlp.process(pipeline.Article(id="a1", text=text, lang="ja"))
@@ -451,3 +467,31 @@ def test_pipeline_with_trained_model(tmp_path):
     # the language filter: a Chinese article never reaches the model
     zh = nlp.process(pipeline.Article(id="z1", text="王小明在北京大学。", lang="zh-Hans"))
     assert not any(e["source"].startswith("transformers") for e in zh["entities"])
+
+
+def test_parallel_runner_workers_load_their_own_model(trained_ja, tmp_path):
+    # `shinbun run --workers 2` forks workers that each load the model lazily; the output is
+    # byte-identical to a one-process run. In a subprocess: this test process has run torch.
+    import subprocess
+    import sys
+
+    _model_dir, cfg = trained_ja
+    texts = [TRAIN[0][0], TRAIN[1][0], TRAIN[3][0], TRAIN[0][0]]  # sentences the tiny model was fitted on
+    inp = tmp_path / "in.jsonl"
+    inp.write_text("".join(json.dumps({"id": f"a{i}", "text": t, "lang": "ja"}, ensure_ascii=False) + "\n"
+                           for i, t in enumerate(texts)), encoding="utf-8")
+    outs = []
+    for workers in (1, 2):
+        out = tmp_path / f"out{workers}.jsonl"
+        cmd = [sys.executable, "-m", "pipeline.cli", "run", str(inp), "-o", str(out), "-c", str(cfg),
+               "--workers", str(workers), "-q"]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+    recs = [json.loads(line) for line in outs[1].decode("utf-8").splitlines()]
+    assert [r["id"] for r in recs] == ["a0", "a1", "a2", "a3"]
+    for r in recs:
+        assert "error" not in r, r
+        orgs = {e["text"] for e in r["entities"] if e["source"] == "transformers:ja-tiny" and e["label"] == "ORG"}
+        assert orgs & {"トヨタ自動車", "𠮷野家"}, r["entities"]
