@@ -312,6 +312,14 @@ def test_label_map_and_arguments(zh_dir):
         TransformersNER(str(zh_dir / "missing"))
 
 
+def test_missing_dependency_is_a_config_error(zh_dir, monkeypatch):
+    from pipeline.config import ConfigError
+
+    monkeypatch.setitem(__import__("sys").modules, "transformers", None)
+    with pytest.raises(ConfigError, match="pip install torch transformers"):
+        TransformersNER(str(zh_dir))
+
+
 # --- offsets ----------------------------------------------------------------------------------------
 
 
@@ -495,3 +503,19 @@ def test_parallel_runner_workers_load_their_own_model(trained_ja, tmp_path):
         assert "error" not in r, r
         orgs = {e["text"] for e in r["entities"] if e["source"] == "transformers:ja-tiny" and e["label"] == "ORG"}
         assert orgs & {"トヨタ自動車", "𠮷野家"}, r["entities"]
+
+
+def test_shipped_config_loads(trained_ja, tmp_path):
+    # configs/transformers.toml as shipped, with its model path pointed at the tiny model
+    import pipeline
+    from pathlib import Path
+
+    model_dir, _cfg = trained_ja
+    shipped = Path(__file__).resolve().parents[1] / "configs" / "transformers.toml"
+    text = shipped.read_text(encoding="utf-8")
+    assert 'model = "models/ner-ja-bert"' in text
+    cfg = tmp_path / "t.toml"
+    cfg.write_text(text.replace('"models/ner-ja-bert"', json.dumps(str(model_dir))), encoding="utf-8")
+    nlp = pipeline.load(cfg)
+    rec = nlp.process(pipeline.Article(id="s", text=TRAIN[1][0], lang="ja"))
+    assert any(e["source"] == "transformers:ja-tiny" for e in rec["entities"]), rec

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.config import ConfigError
 from pipeline.record import LABELS, Document, Entity, Span
 
 AGGREGATIONS = ("first", "average", "max")
@@ -570,38 +571,38 @@ class TransformersNER:
             import transformers
             from transformers import AutoConfig
         except ImportError as exc:
-            raise _missing(exc) from None
+            raise ConfigError(str(_missing(exc))) from None
         self.model_path = str(model)
         self.local_files_only = local_files_only
         try:
             config = AutoConfig.from_pretrained(self.model_path, local_files_only=local_files_only)
-        except OSError as exc:
-            raise ValueError(
+        except (OSError, ValueError) as exc:
+            raise ConfigError(
                 f"transformers recogniser: cannot load model {self.model_path!r}: {exc}. Give a local model "
                 "directory, or download the model id into the Hugging Face cache first "
                 "(huggingface-cli download <id>); the pipeline itself never downloads."
             ) from None
         self._setup(config, label_map, aggregation, batch_size, device, fp16, stride, max_length)
         if num_threads is not None and int(num_threads) < 1:
-            raise ValueError(f"num_threads must be >= 1, got {num_threads}")
+            raise ConfigError(f"num_threads must be >= 1, got {num_threads}")
         self.num_threads = int(num_threads) if num_threads is not None else None
         self.version = f"{getattr(config, '_name_or_path', '') or self.model_path}; transformers {transformers.__version__}"
         self._loaded: _Loaded | None = None
 
     def _setup(self, config, label_map, aggregation, batch_size, device, fp16, stride, max_length) -> None:
         if aggregation not in AGGREGATIONS:
-            raise ValueError(f"aggregation must be one of {AGGREGATIONS}, got {aggregation!r}")
+            raise ConfigError(f"aggregation must be one of {AGGREGATIONS}, got {aggregation!r}")
         if int(batch_size) < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+            raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
         if int(stride) < 0:
-            raise ValueError(f"stride must be >= 0, got {stride}")
+            raise ConfigError(f"stride must be >= 0, got {stride}")
         dev = str(device)
         if not (dev == "cpu" or dev == "cuda" or dev.startswith("cuda:")):
-            raise ValueError(f"device must be cpu, cuda or cuda:N, got {device!r}")
+            raise ConfigError(f"device must be cpu, cuda or cuda:N, got {device!r}")
         if fp16 and not dev.startswith("cuda"):
-            raise ValueError("fp16 = true needs a cuda device (half precision on CPU is slow and inexact)")
+            raise ConfigError("fp16 = true needs a cuda device (half precision on CPU is slow and inexact)")
         if max_length is not None and int(max_length) < 3:
-            raise ValueError(f"max_length must be >= 3, got {max_length}")
+            raise ConfigError(f"max_length must be >= 3, got {max_length}")
         self.name = f"transformers:{Path(self.model_path.rstrip('/')).name or self.model_path}"
         self.aggregation = aggregation
         self.batch_size = int(batch_size)
@@ -611,18 +612,18 @@ class TransformersNER:
         self.max_length = int(max_length) if max_length is not None else None
         id2label = {int(k): str(v) for k, v in (getattr(config, "id2label", None) or {}).items()}
         if not id2label:
-            raise ValueError(f"model {self.model_path!r} has no id2label in its config")
+            raise ConfigError(f"model {self.model_path!r} has no id2label in its config")
         self.tags = [parse_tag(id2label[i]) if i in id2label else ("O", None) for i in range(max(id2label) + 1)]
         types = sorted({t for _p, t in self.tags if t is not None})
         label_map = dict(label_map or {})
         unknown = sorted(set(label_map) - set(types))
         if unknown:
-            raise ValueError(f"label_map names entity types {unknown} that the model does not have (it has {types})")
+            raise ConfigError(f"label_map names entity types {unknown} that the model does not have (it has {types})")
         type_map: dict[str, str | None] = {}
         for t in types:
             target = label_map[t] if t in label_map else DEFAULT_ALIASES.get(t.upper(), DEFAULT_ALIASES.get(t))
             if target and target not in LABELS:
-                raise ValueError(f"label_map maps {t!r} to {target!r}, which is not one of {LABELS} (use \"\" to drop it)")
+                raise ConfigError(f"label_map maps {t!r} to {target!r}, which is not one of {LABELS} (use \"\" to drop it)")
             type_map[t] = target or None
         self.type_map = type_map
 
