@@ -23,6 +23,7 @@ from pipeline.stages import grouping, normalize
 from pipeline.stages.boilerplate import find_body
 from pipeline.stages.langid import detect_language
 from pipeline.stages.sentences import split_sentences
+from pipeline.stages.zh_script import to_simplified
 
 # Importing these modules registers their factories.
 from pipeline.stages import tokenizers as _tokenizers  # noqa: F401
@@ -122,7 +123,10 @@ class Pipeline:
             stage = "tokens"
             tokenizer = self._tokenizer_for(doc.lang)
             if tokenizer is not None:
-                doc.tokens = tokenizer.tokenize(text, doc.sentences)
+                # jieba's dictionary is Simplified: segment a same-length Simplified copy of
+                # Traditional text (offsets are shared, so tokens point into the original).
+                seg_text = to_simplified(text) if doc.lang == "zh-Hant" else text
+                doc.tokens = tokenizer.tokenize(seg_text, doc.sentences)
             stage = "entities"
             doc.entities = self._entities(doc)
             stage = "normalise"
@@ -137,8 +141,6 @@ class Pipeline:
         view = doc
         if doc.lang == "zh-Hant":
             # Models are Simplified-only: give them a same-length Simplified copy; offsets carry over.
-            from pipeline.stages.zh_script import to_simplified
-
             art = doc.article
             view = Document(
                 article=Article(id=art.id, text=to_simplified(art.text), title=art.title, lang=art.lang,
