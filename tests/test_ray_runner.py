@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 
 import orjson
@@ -31,6 +32,7 @@ langs = ["ja"]
 """
 
 MARKER = "☣"
+KILL = "☠"
 
 
 class PoisonError(RuntimeError):
@@ -55,6 +57,23 @@ def make_raising():
     return RaisingRecogniser()
 
 
+class KillingRecogniser:
+    """Kills its process outright (as a segfault or an OOM kill would) on the KILL marker."""
+
+    name = "test:kill"
+    version = "0"
+
+    def __call__(self, doc):
+        if KILL in doc.article.text:
+            os._exit(13)
+        return []
+
+
+@registry.recognizers.register("test_kill")
+def make_killing():
+    return KillingRecogniser()
+
+
 @pytest.fixture(scope="module")
 def ray_local():
     started = not ray.is_initialized()
@@ -65,7 +84,7 @@ def ray_local():
         ray.shutdown()
 
 
-def write_synthetic(path, n, poison_at=()):
+def write_synthetic(path, n, poison_at=(), marker=MARKER):
     """n short ja/zh articles with broken lines, missing/invalid text, blanks, extra fields."""
     with path.open("wb") as fh:
         for i in range(n):
@@ -81,11 +100,11 @@ def write_synthetic(path, n, poison_at=()):
                 fh.write(b"\n   \n")  # blank lines are not records
             elif i % 2:
                 text = f"記事{i}。トヨタ自動車の豊田章男氏は{i % 28 + 1}日、東京で売上高{i}億円と発表した。"
-                fh.write(orjson.dumps({"id": f"s{i}", "text": text + (MARKER if i in poison_at else ""),
+                fh.write(orjson.dumps({"id": f"s{i}", "text": text + (marker if i in poison_at else ""),
                                        "source": "synthetic", "n": i}) + b"\n")
             else:
                 text = f"第{i}条新闻。阿里巴巴{i % 12 + 1}月{i % 28 + 1}日在杭州公布营收{i}亿元，增长{i % 50}%。"
-                fh.write(orjson.dumps({"id": f"s{i}", "text": text + (MARKER if i in poison_at else ""),
+                fh.write(orjson.dumps({"id": f"s{i}", "text": text + (marker if i in poison_at else ""),
                                        "lang": "zh" if i % 4 else None}) + b"\n")
 
 
@@ -142,6 +161,30 @@ def test_poisoned_article_becomes_error_record(ray_local, tmp_path):
     local_out = tmp_path / "local.jsonl"
     run(cfg, [src], local_out)
     assert b"\n".join(lines) + b"\n" == local_out.read_bytes()
+
+
+def test_article_that_kills_the_actor(ray_local, tmp_path):
+    """The batch is retried, then re-run one article at a time; only the killer is lost (as locally)."""
+    cfg_path = tmp_path / "cfg.toml"
+    cfg_path.write_text(LIGHT + '[[recognizers]]\nfactory = "test_kill"\n')
+    cfg = load_config(cfg_path)
+    src = tmp_path / "in.jsonl"
+    write_synthetic(src, 200, poison_at={41, 42, 150}, marker=KILL)
+    out_dir = tmp_path / "ray"
+    manifest = run_ray(cfg, [src], out_dir, num_actors=1, batch_size=16, partition_size=60, task_retries=0)
+    recs = [orjson.loads(x) for x in concat_parts(manifest, out_dir).splitlines()]
+    crashed = [r["id"] for r in recs if r.get("error", {}).get("type") == "WorkerCrashed"]
+    assert crashed == ["s41", "s42", "s150"]
+    assert manifest["worker_crashes"] == 3 and manifest["recovered"] >= 16 * 2
+    assert manifest["records"] == len(recs) == sum(p["records"] for p in manifest["partitions"])
+    # Everything else is what the local runner writes (whose crash messages differ in wording).
+    local_out = tmp_path / "local.jsonl"
+    run(cfg, [src], local_out, workers=2, chunk_items=8)
+    local = [orjson.loads(x) for x in local_out.read_bytes().splitlines()]
+    for rec in (*recs, *local):
+        if rec.get("error", {}).get("type") == "WorkerCrashed":
+            rec["error"]["message"] = ""
+    assert recs == local
 
 
 def test_parquet_partitions(ray_local, tmp_path, sample_path):

@@ -159,12 +159,16 @@ def _line_stats(rec: dict[str, Any]) -> bytes:
     return orjson.dumps(record_stats(rec))
 
 
+END_OF_INPUT = -1  # the position of the reader's last row, whose item is the number of items read
+
+
 class ShinbunActor:
     """A Ray Data callable class: builds the pipeline once, turns batches of items into lines.
 
     Input batch columns: ``position`` (int), ``item`` (a pickled Article | InputError).
     Output batch columns: ``position`` (int64), ``record`` (the orjson JSON line, bytes, ending in
-    a newline), ``stats`` (orjson of the local runner's per-record stats, for the manifest)."""
+    a newline), ``stats`` (orjson of the local runner's per-record stats, for the manifest).
+    The reader's end-of-input row (position -1) passes through with its item as ``stats``."""
 
     def __init__(self, config_data: dict[str, Any], config_source: str = "<ray>",
                  factories: dict[str, dict[str, list[bytes]]] | None = None) -> None:
@@ -175,30 +179,31 @@ class ShinbunActor:
 
         self.nlp = Pipeline(Config(data=config_data, source=config_source))
 
+    def process_one(self, position: int, blob: bytes) -> tuple[bytes, bytes]:
+        from pipeline.serialize import error_record
+
+        if position == END_OF_INPUT:
+            return b"", bytes(blob)
+        item_id = f"position:{position}"
+        try:
+            item = pickle.loads(blob)
+            item_id = item.id
+            rec = self.nlp.process(item)
+            line = orjson.dumps(rec) + b"\n"
+        except Exception as exc:  # noqa: BLE001 - one article never takes the batch down
+            rec = error_record(item_id, "worker", type(exc).__name__, str(exc) or repr(exc))
+            line = orjson.dumps(rec) + b"\n"
+        return line, _line_stats(rec)
+
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         import numpy as np
 
-        from pipeline.serialize import error_record
-
         positions = [int(p) for p in batch["position"]]
-        lines: list[bytes] = []
-        stats: list[bytes] = []
-        for pos, blob in zip(positions, batch["item"]):
-            item_id = f"position:{pos}"
-            try:
-                item = pickle.loads(blob)
-                item_id = item.id
-                rec = self.nlp.process(item)
-                line = orjson.dumps(rec) + b"\n"
-            except Exception as exc:  # noqa: BLE001 - one article never takes the batch down
-                rec = error_record(item_id, "worker", type(exc).__name__, str(exc) or repr(exc))
-                line = orjson.dumps(rec) + b"\n"
-            lines.append(line)
-            stats.append(_line_stats(rec))
-        out_lines = np.empty(len(lines), dtype=object)
-        out_lines[:] = lines
-        out_stats = np.empty(len(stats), dtype=object)
-        out_stats[:] = stats
+        done = [self.process_one(pos, blob) for pos, blob in zip(positions, batch["item"])]
+        out_lines = np.empty(len(done), dtype=object)
+        out_lines[:] = [d[0] for d in done]
+        out_stats = np.empty(len(done), dtype=object)
+        out_stats[:] = [d[1] for d in done]
         return {"position": np.asarray(positions, dtype=np.int64), "record": out_lines, "stats": out_stats}
 
 
@@ -210,16 +215,23 @@ def _item_blocks(inputs: list[str], block_items: int) -> Iterator[Any]:
 
     from pipeline.io.readers import read_articles
 
+    def table(positions: list[int], blobs: list[bytes]):
+        return pa.table({"position": pa.array(positions, pa.int64()), "item": pa.array(blobs, pa.binary())})
+
     positions: list[int] = []
     blobs: list[bytes] = []
+    count = 0
     for item in read_articles(inputs):
         positions.append(item.position)
         blobs.append(pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL))
+        count = item.position + 1
         if len(positions) >= block_items:
-            yield pa.table({"position": pa.array(positions, pa.int64()), "item": pa.array(blobs, pa.binary())})
+            yield table(positions, blobs)
             positions, blobs = [], []
     if positions:
-        yield pa.table({"position": pa.array(positions, pa.int64()), "item": pa.array(blobs, pa.binary())})
+        yield table(positions, blobs)
+    # Lets the driver tell "the reader finished" from "the tail was lost", and know every position.
+    yield table([END_OF_INPUT], [orjson.dumps(["end", count])])
 
 
 def _make_datasource(inputs: list[str], block_items: int):
@@ -261,76 +273,137 @@ def _make_datasource(inputs: list[str], block_items: int):
 
 
 class _Partitions:
-    """Writes lines to part-NNNNN.<fmt> files of at most ``size`` records, in the order given."""
+    """Partition k holds positions [k * size, (k + 1) * size), in position order, in
+    ``part-<k:05d>.<fmt>``. Lines arrive in increasing position order, possibly with gaps (a batch
+    whose actor died); :meth:`fill` puts the recovered lines into the gaps afterwards."""
 
     def __init__(self, out_dir: Path, fmt: str, size: int) -> None:
         self.dir, self.fmt, self.size = out_dir, fmt, size
-        self.done: list[dict[str, Any]] = []
         self._sink = None
-        self._cur: dict[str, Any] | None = None
+        self._index = -1
+        self.last = -1
+        self.gaps: list[tuple[int, int]] = []  # [start, end) ranges of positions that never arrived
 
-    def _open(self, position: int) -> None:
-        name = f"part-{len(self.done):05d}.{self.fmt}"
+    def name(self, k: int) -> str:
+        return f"part-{k:05d}.{self.fmt}"
+
+    def _open(self, k: int) -> None:
         if self.fmt == "parquet":
             from pipeline.io.parquet import ParquetSink
 
-            self._sink = ParquetSink(self.dir / name)
+            self._sink = ParquetSink(self.dir / self.name(k))
         else:
-            self._sink = open(self.dir / name, "wb")  # noqa: SIM115 - closed in _close
-        self._cur = {"file": name, "records": 0, "first_position": position, "last_position": position}
-
-    def _close(self) -> None:
-        if self._sink is None:
-            return
-        self._sink.close()
-        assert self._cur is not None
-        self._cur["bytes"] = (self.dir / self._cur["file"]).stat().st_size
-        self.done.append(self._cur)
-        self._sink, self._cur = None, None
+            self._sink = open(self.dir / self.name(k), "wb")  # noqa: SIM115 - closed in close()
+        self._index = k
 
     def write(self, position: int, line: bytes) -> None:
-        if self._cur is not None and self._cur["records"] >= self.size:
-            self._close()
-        if self._sink is None:
-            self._open(position)
-        assert self._cur is not None
+        if position <= self.last:
+            raise RuntimeError(f"records arrived out of order (position {position} after {self.last})")
+        if position > self.last + 1:
+            self.gaps.append((self.last + 1, position))
+        self.last = position
+        k = position // self.size
+        if k != self._index:
+            self.close()
+            self._open(k)
         self._sink.write(line)
-        self._cur["records"] += 1
-        self._cur["last_position"] = position
 
-    def close(self) -> list[dict[str, Any]]:
-        self._close()
-        return self.done
+    def missing(self, total: int) -> list[tuple[int, int]]:
+        return self.gaps + ([(self.last + 1, total)] if self.last + 1 < total else [])
+
+    def close(self) -> None:
+        if self._sink is not None:
+            self._sink.close()
+            self._sink = None
+
+    def fill(self, recovered: dict[int, bytes], total: int) -> None:
+        """Rewrite the partitions that have gaps with the recovered lines in their places."""
+        by_part: dict[int, list[int]] = {}
+        for pos in sorted(recovered):
+            by_part.setdefault(pos // self.size, []).append(pos)
+        for k, missing in by_part.items():
+            start, end = k * self.size, min((k + 1) * self.size, total)
+            path, tmp = self.dir / self.name(k), self.dir / (self.name(k) + ".tmp")
+            missing_set = set(missing)
+            if self.fmt == "parquet":
+                import pyarrow as pa
+                import pyarrow.parquet as pq
+
+                from pipeline.io.parquet import SCHEMA, to_row
+
+                have = pq.read_table(path) if path.exists() else SCHEMA.empty_table()
+                new = pa.Table.from_pylist([to_row(orjson.loads(recovered[p])) for p in missing], schema=SCHEMA)
+                order = [p for p in range(start, end) if p not in missing_set] + missing
+                both = pa.concat_tables([have.cast(SCHEMA), new])
+                both = both.take(sorted(range(len(order)), key=order.__getitem__))
+                pq.write_table(both, tmp, compression="zstd", row_group_size=1000)
+            else:
+                old = path.open("rb") if path.exists() else None
+                with tmp.open("wb") as out:
+                    for p in range(start, end):
+                        out.write(recovered[p] if p in missing_set else old.readline())  # type: ignore[union-attr]
+                if old is not None:
+                    old.close()
+            os.replace(tmp, path)
+
+    def describe(self, total: int) -> list[dict[str, Any]]:
+        parts = []
+        for k in range(-(-total // self.size)):
+            start, end = k * self.size, min((k + 1) * self.size, total)
+            path = self.dir / self.name(k)
+            parts.append({"file": path.name, "records": end - start, "first_position": start,
+                          "last_position": end - 1, "bytes": path.stat().st_size})
+        return parts
 
 
 def _clear_previous(out_dir: Path) -> None:
     """A new run replaces a previous run's manifest and partitions in the same directory."""
     (out_dir / MANIFEST).unlink(missing_ok=True)
     for p in out_dir.glob("part-[0-9][0-9][0-9][0-9][0-9].*"):
-        if p.suffix in (".jsonl", ".parquet"):
+        if p.suffix in (".jsonl", ".parquet", ".tmp"):
             p.unlink()
 
 
-def _in_order(batches: Iterable[dict[str, Any]]) -> Iterator[tuple[int, bytes, bytes]]:
-    """(position, line, stats) in position order. Ray Data already preserves order; the buffer
-    only holds anything if a block ever arrives early."""
-    buffer: dict[int, tuple[bytes, bytes]] = {}
-    expected = 0
-    for batch in batches:
-        for pos, line, st in zip(batch["position"], batch["record"], batch["stats"]):
-            pos = int(pos)
-            if pos == expected and not buffer:
-                yield pos, bytes(line), bytes(st)
-                expected += 1
+# --- recovery of batches whose actor died ------------------------------------------------------
+
+
+def _recover(ray, inputs: list[str], missing: list[int], actor_args: tuple, num_cpus: float, num_gpus: float,
+             retries: int) -> tuple[dict[int, bytes], dict[int, bytes], int]:
+    """Re-read the inputs for the ``missing`` positions and process each article alone in an actor
+    that Ray restarts when it dies; an article that kills it becomes a ``WorkerCrashed`` error
+    record (as in the local runner). Returns (lines, stats, articles that crashed)."""
+    from ray.exceptions import RayActorError
+
+    from pipeline.io.readers import read_articles
+    from pipeline.serialize import error_record
+
+    want = set(missing)
+    isolated = ray.remote(max_restarts=-1, max_task_retries=0, num_cpus=num_cpus, num_gpus=num_gpus or None)(ShinbunActor)
+    actor = isolated.remote(*actor_args)
+    lines: dict[int, bytes] = {}
+    stats: dict[int, bytes] = {}
+    crashed = 0
+    try:
+        for item in read_articles(inputs):
+            if item.position not in want:
                 continue
-            buffer[pos] = (bytes(line), bytes(st))
-            while expected in buffer:
-                line_b, st_b = buffer.pop(expected)
-                yield expected, line_b, st_b
-                expected += 1
-    for pos in sorted(buffer):  # only if positions had gaps (they never should)
-        line_b, st_b = buffer.pop(pos)
-        yield pos, line_b, st_b
+            blob = pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
+            try:
+                line, st = ray.get(actor.process_one.remote(item.position, blob))
+            except RayActorError:
+                crashed += 1
+                rec = error_record(item.id, "worker", "WorkerCrashed",
+                                   f"the Ray actor died while processing this article (its batch was tried {retries + 1} times, then the article alone)")
+                line, st = orjson.dumps(rec) + b"\n", _line_stats(rec)
+            lines[item.position], stats[item.position] = line, st
+            want.discard(item.position)
+            if not want:
+                break
+    finally:
+        ray.kill(actor)
+    if want:
+        raise RuntimeError(f"could not re-read {len(want)} input record(s) for recovery (the inputs changed?)")
+    return lines, stats, crashed
 
 
 # --- the runner --------------------------------------------------------------------------------
@@ -360,6 +433,8 @@ def run_ray(
     partition_size: int = 100_000,
     num_cpus: int | None = None,
     runtime_env: dict[str, Any] | None = None,
+    task_retries: int = 2,
+    max_recover: int = 10_000,
     progress: bool = False,
 ) -> dict[str, Any]:
     """Process ``inputs`` on Ray into partitions under ``output_dir``; returns the manifest.
@@ -371,8 +446,12 @@ def run_ray(
     - ``num_actors``: pipeline actors (default: cluster CPUs // ``num_cpus_per_actor``, or GPUs //
       ``num_gpus_per_actor`` when that is set). Each loads the models once.
     - ``batch_size``: articles per ``map_batches`` call (and per read block).
-    - ``fmt``: ``"jsonl"`` or ``"parquet"`` partitions of ``partition_size`` records each.
+    - ``fmt``: ``"jsonl"`` or ``"parquet"``; partition k holds input positions
+      [k * partition_size, (k + 1) * partition_size).
     - ``runtime_env``: passed to ``ray.init`` (e.g. ``{"pip": ["shinbun"]}`` for a cluster without it).
+    - ``task_retries``: times Ray retries a batch whose actor died (node lost, OOM kill, segfault).
+      After that its articles are re-run one at a time; one that kills the actor again becomes a
+      ``WorkerCrashed`` error record. More than ``max_recover`` such articles fail the run.
     - ``progress``: show Ray Data's progress bars on stderr.
 
     Raises ``ConfigError`` (bad config/arguments; ``RayNotInstalledError`` when Ray is missing) and
@@ -403,7 +482,7 @@ def run_ray(
         started_here = True
     try:
         return _run(ray, config, input_strs, out_dir, fmt, num_actors, batch_size, num_cpus_per_actor,
-                    num_gpus_per_actor, partition_size, factories, progress)
+                    num_gpus_per_actor, partition_size, factories, task_retries, max_recover, progress)
     finally:
         if started_here:
             ray.shutdown()
@@ -411,39 +490,83 @@ def run_ray(
 
 def _run(ray, config: Config, inputs: list[str], out_dir: Path, fmt: str, num_actors: int | None, batch_size: int,
          num_cpus_per_actor: float, num_gpus_per_actor: float, partition_size: int,
-         factories: dict[str, dict[str, list[bytes]]], progress: bool) -> dict[str, Any]:
+         factories: dict[str, dict[str, list[bytes]]], task_retries: int, max_recover: int,
+         progress: bool) -> dict[str, Any]:
     from ray.data import DataContext
 
     from pipeline.runners.local import Summary
 
     actors = num_actors or _default_actors(ray, num_cpus_per_actor, num_gpus_per_actor)
+    actor_args = (config.data, config.source, factories)
     ctx = DataContext.get_current()
-    saved = (ctx.execution_options.preserve_order, ctx.enable_progress_bars)
+    saved = (ctx.execution_options.preserve_order, ctx.enable_progress_bars, ctx.max_errored_blocks,
+             ctx.target_max_block_size)
     ctx.execution_options.preserve_order = True
     ctx.enable_progress_bars = progress
+    # A batch whose actor died task_retries + 1 times is dropped by Ray Data, not fatal: its
+    # positions show up as gaps, and _recover re-runs those articles one at a time.
+    ctx.max_errored_blocks = -1
+    # Ray Data coalesces the reader's output into blocks of up to target_max_block_size (128 MiB by
+    # default, i.e. the whole input for most dumps: one actor would get everything). Blocks of about
+    # batch_size items spread the work over the actors and make a failed task cost one batch.
+    ctx.target_max_block_size = _block_bytes(inputs, batch_size)
     summary = Summary()
     t0 = time.perf_counter()
     parts = _Partitions(out_dir, fmt, partition_size)
+    seen = 0
+    total: int | None = None
     try:
         # The read task asks for no CPU so it can never be starved by the actors holding every CPU
         # (it is one light task: JSON decoding + pickling, far faster than the pipeline).
         ds = ray.data.read_datasource(_make_datasource(inputs, batch_size), num_cpus=0)
         ds = ds.map_batches(
             ShinbunActor,
-            fn_constructor_args=(config.data, config.source, factories),
+            fn_constructor_args=actor_args,
             batch_size=batch_size,
             batch_format="numpy",
             compute=ray.data.ActorPoolStrategy(size=actors),
             num_cpus=num_cpus_per_actor,
             num_gpus=num_gpus_per_actor or None,
+            max_restarts=-1,
+            max_task_retries=task_retries,
         )
-        for pos, line, st in _in_order(ds.iter_batches(batch_size=None, batch_format="numpy")):
-            parts.write(pos, line)
-            is_err, key, chars, lang, labels = orjson.loads(st)
-            summary.add((is_err, key, chars, lang, tuple(labels)))
+        for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
+            for pos, line, st in zip(batch["position"], batch["record"], batch["stats"]):
+                pos = int(pos)
+                if pos == END_OF_INPUT:
+                    total = int(orjson.loads(bytes(st))[1])
+                    continue
+                parts.write(pos, bytes(line))
+                _add(summary, bytes(st))
+                seen += 1
     finally:
-        partitions = parts.close()
-        ctx.execution_options.preserve_order, ctx.enable_progress_bars = saved
+        parts.close()
+        (ctx.execution_options.preserve_order, ctx.enable_progress_bars, ctx.max_errored_blocks,
+         ctx.target_max_block_size) = saved
+    if total is None:
+        # The reader's end row was lost with a failed batch (or the read task itself failed):
+        # count the input again here to know which positions are missing.
+        from pipeline.io.readers import read_articles
+
+        total = 0
+        for item in read_articles(inputs):
+            total = item.position + 1
+    crashed = 0
+    if seen < total:
+        gaps = parts.missing(total)
+        n_missing = sum(end - start for start, end in gaps)
+        if n_missing != total - seen:
+            raise RuntimeError(f"internal error: {total - seen} records missing but {n_missing} in gaps")
+        if n_missing > max_recover:
+            raise RuntimeError(f"{n_missing} records were lost with actors that died (more than max_recover="
+                               f"{max_recover}): something is systematically wrong, see the Ray logs")
+        missing = [p for start, end in gaps for p in range(start, end)]
+        lines, stats, crashed = _recover(ray, inputs, missing, actor_args, num_cpus_per_actor, num_gpus_per_actor,
+                                         task_retries)
+        parts.fill(lines, total)
+        for pos in missing:
+            _add(summary, stats[pos])
+    summary.worker_crashes = crashed
     summary.seconds = time.perf_counter() - t0
     s = summary.as_dict()
     manifest = {
@@ -458,16 +581,35 @@ def _run(ray, config: Config, inputs: list[str], out_dir: Path, fmt: str, num_ac
         "labels": s["labels"],
         "seconds": s["seconds"],
         "chars_per_second": s["chars_per_second"],
+        "recovered": total - seen,
+        "worker_crashes": crashed,
         "config_hash": config.hash,
         "config_source": config.source,
         "versions": {"shinbun": __version__, "ray": ray.__version__},
         "ray": {"num_actors": actors, "batch_size": batch_size, "num_cpus_per_actor": num_cpus_per_actor,
-                "num_gpus_per_actor": num_gpus_per_actor},
+                "num_gpus_per_actor": num_gpus_per_actor, "task_retries": task_retries},
         "inputs": inputs,
-        "order": "records are in input-position order within and across partitions (partitions in name order)",
-        "partitions": partitions,
+        "order": "input-position order within and across partitions; partition k holds positions "
+                 f"[k*{partition_size}, (k+1)*{partition_size})",
+        "partitions": parts.describe(total),
     }
     tmp = out_dir / (MANIFEST + ".tmp")
     tmp.write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2) + b"\n")
     os.replace(tmp, out_dir / MANIFEST)
     return manifest
+
+
+def _block_bytes(inputs: list[str], batch_size: int, sample: int = 256) -> int:
+    """Bytes of about ``batch_size`` pickled items, estimated from the first ``sample`` items."""
+    import itertools
+
+    from pipeline.io.readers import read_articles
+
+    sizes = [len(pickle.dumps(it, protocol=pickle.HIGHEST_PROTOCOL)) for it in itertools.islice(read_articles(inputs), sample)]
+    avg = sum(sizes) / len(sizes) if sizes else 1024
+    return max(4096, int(avg * batch_size))
+
+
+def _add(summary: Any, st: bytes) -> None:
+    is_err, key, chars, lang, labels = orjson.loads(st)
+    summary.add((is_err, key, chars, lang, tuple(labels)))
