@@ -231,3 +231,14 @@ def test_bad_arguments_fail_before_ray(tmp_path, sample_path):
         run_ray(load_config(cfg_path), [sample_path], tmp_path / "o")
     with pytest.raises(ConfigError, match="format"):
         run_ray(load_config(None), [sample_path], tmp_path / "o", fmt="csv")
+
+
+def test_missing_ray_message(monkeypatch):
+    import sys
+
+    from pipeline.runners.ray_runner import RayNotInstalledError, _import_ray
+
+    monkeypatch.setitem(sys.modules, "ray", None)
+    with pytest.raises(RayNotInstalledError, match=r"Ray is not installed: pip install 'shinbun\[ray\]'") as info:
+        _import_ray()
+    assert isinstance(info.value, ConfigError) and isinstance(info.value, ImportError)

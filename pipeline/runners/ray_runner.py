@@ -4,31 +4,34 @@
     from pipeline.runners.ray_runner import run_ray
     manifest = run_ray(load_config(), ["dump.jsonl.gz"], "out/", address="auto", num_actors=32)
 
-How it works (Ray Data, streaming):
+How it works (Ray Data, streaming; docs/ray.md has the user's side):
 
 - **Read.** One read task runs our own reader (``pipeline.io.readers.read_articles``) over all
   inputs, so ids, positions, error records for broken lines and ``meta`` fields are exactly the
-  local runner's. It yields blocks of ``batch_size`` items as it goes (nothing is materialised in
-  the driver; Ray Data's backpressure keeps the number of blocks in flight bounded). The read task
-  runs on the driver's node (``supports_distributed_reads = False``), so the inputs need to exist
-  only there. Items travel pickled (a ``position`` column and an opaque ``item`` column), so every
-  field, including ``meta`` values that JSON cannot hold, reaches the pipeline unchanged.
-- **Process.** ``Dataset.map_batches(ShinbunActor, compute=ActorPoolStrategy(size=num_actors))``: each actor builds
-  ``pipeline.core.Pipeline`` once from the config's *data* (a dict); taggers and models are loaded
-  in the actor and never go through the object store. Factories registered in the driver (e.g. by
-  a plugin or a test) are shipped by reference to the actors so a config naming them builds there.
-  Every item gives exactly one line: ``Pipeline.process`` never raises, and anything that still
-  goes wrong for one article inside the actor becomes an error record (stage ``worker``).
-- **Write.** Order is preserved (``DataContext.execution_options.preserve_order``, plus a reorder
-  buffer keyed by position as a guard), and the driver writes the records, in input-position
-  order, to ``part-00000.jsonl``, ``part-00001.jsonl``... (``partition_size`` records each;
-  ``fmt="parquet"``: ``part-00000.parquet``...). Concatenating the partitions in name order gives
-  byte for byte what ``shinbun run`` writes for the same inputs and config. ``manifest.json`` is
-  written last: a run is complete when it exists.
-
-Not handled (see docs/ray.md): an article that kills the actor process (segfault, OOM kill) is
-retried by Ray and, if it kills every retry, fails the job; the local runner isolates such
-articles, this runner does not.
+  local runner's. It emits blocks of about ``batch_size`` items as it goes (nothing is
+  materialised in the driver; Ray Data's backpressure bounds the blocks in flight), then one
+  end-of-input row carrying the item count. The read task runs on the driver's node
+  (``supports_distributed_reads = False``), so the inputs need to exist only there. Items travel
+  pickled (a ``position`` column and an opaque ``item`` column), so every field, including
+  ``meta`` values that JSON cannot hold (datetimes from Parquet), reaches the pipeline unchanged.
+- **Process.** ``Dataset.map_batches(ShinbunActor, compute=ActorPoolStrategy(size=num_actors))``:
+  each actor builds ``pipeline.core.Pipeline`` once from the config's *data* (a dict); taggers and
+  models are loaded in the actor and never go through the object store. Factories the config
+  names that were registered in the driver (a plugin, a script, a test) are shipped to the actors
+  (by reference, or by value when the actor cannot import their module). Every item gives exactly
+  one line: ``Pipeline.process`` never raises, and anything that still goes wrong for one article
+  inside the actor becomes an error record (stage ``worker``).
+- **Crashes.** A batch whose actor process dies (segfault, OOM kill, ``os._exit``) is retried
+  ``task_retries`` times; then Ray Data drops it (``max_errored_blocks = -1``) and the driver sees
+  its positions missing. After the stream ends, those articles are re-read and processed one at a
+  time in an actor that Ray restarts when it dies; an article that kills it becomes a
+  ``WorkerCrashed`` error record, as in the local runner. Nothing is dropped.
+- **Write.** Order is preserved (``DataContext.execution_options.preserve_order``; the driver
+  checks that positions only increase) and the driver writes the records to
+  ``part-00000.jsonl``, ``part-00001.jsonl``... where partition k holds input positions
+  [k * partition_size, (k + 1) * partition_size) (``fmt="parquet"``: ``part-00000.parquet``...).
+  Concatenating the partitions in name order gives byte for byte what ``shinbun run`` writes for
+  the same inputs and config. ``manifest.json`` is written last: a run is complete when it exists.
 """
 
 from __future__ import annotations
@@ -36,8 +39,8 @@ from __future__ import annotations
 import os
 import pickle
 import time
-from collections import Counter
-from collections.abc import Iterable, Iterator
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -519,17 +522,23 @@ def _run(ray, config: Config, inputs: list[str], out_dir: Path, fmt: str, num_ac
         # The read task asks for no CPU so it can never be starved by the actors holding every CPU
         # (it is one light task: JSON decoding + pickling, far faster than the pipeline).
         ds = ray.data.read_datasource(_make_datasource(inputs, batch_size), num_cpus=0)
-        ds = ds.map_batches(
-            ShinbunActor,
+        map_args: dict[str, Any] = dict(
             fn_constructor_args=actor_args,
             batch_size=batch_size,
             batch_format="numpy",
             compute=ray.data.ActorPoolStrategy(size=actors),
             num_cpus=num_cpus_per_actor,
             num_gpus=num_gpus_per_actor or None,
-            max_restarts=-1,
-            max_task_retries=task_retries,
         )
+        with warnings.catch_warnings():
+            # Ray 2.5x-2.6x: extra remote args are "deprecated" but are still the documented way to
+            # bound actor task retries (Ray Data's default is to retry forever, which would hang
+            # the job on an article that kills its actor).
+            warnings.filterwarnings("ignore", message=".*ray_remote_args.*")
+            try:
+                ds = ds.map_batches(ShinbunActor, **map_args, max_restarts=-1, max_task_retries=task_retries)
+            except TypeError:  # a Ray without extra remote args: Ray's own retry policy applies
+                ds = ds.map_batches(ShinbunActor, **map_args)
         for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
             for pos, line, st in zip(batch["position"], batch["record"], batch["stats"]):
                 pos = int(pos)

@@ -1,0 +1,120 @@
+"""Ray runner vs local runner: same input, same config, same machine; chars/s of each and the ratio.
+
+    python scripts/bench_ray.py                           # ~400k chars of ja+zh news, default config
+    python scripts/bench_ray.py --chars 1000000 --actors 2 --workers 2
+    python scripts/bench_ray.py --address auto            # the Ray side on a running cluster
+
+Input: the articles of ../shared/data/raw/{ja,zh}_news_sample.jsonl interleaved (or
+corpora/sample.jsonl when absent), repeated until --chars, written to a temporary JSONL file.
+
+What is timed (wall clock, end to end, both sides loading their models inside the timing):
+- local: ``pipeline.runners.local.run`` with --workers processes (1 = in-process), to a JSONL file;
+- ray: ``run_ray`` with --actors actors on a Ray instance started *before* the timing (starting
+  Ray itself takes seconds and is paid once per job, not per dump), to JSONL partitions.
+The two outputs are compared byte for byte (the partitions concatenated).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def build_input(data: Path, chars: int, out: Path) -> tuple[int, int]:
+    base: list[dict] = []
+    srcs = [data / "raw" / "ja_news_sample.jsonl", data / "raw" / "zh_news_sample.jsonl"]
+    per_src = [[json.loads(x) for x in p.read_text(encoding="utf-8").splitlines() if x.strip()] for p in srcs if p.exists()]
+    if per_src:
+        for group in zip(*per_src):  # interleave ja / zh
+            base.extend(group)
+    else:
+        base = [json.loads(x) for x in (ROOT / "corpora" / "sample.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
+    n = n_chars = 0
+    with out.open("w", encoding="utf-8") as fh:
+        while n_chars < chars:
+            b = base[n % len(base)]
+            rec = {"id": f"bench-{n}", "text": b["text"]}
+            for k in ("title", "lang", "published"):
+                if b.get(k):
+                    rec[k] = b[k]
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            n += 1
+            n_chars += len(b["text"])
+    return n, n_chars
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--chars", type=int, default=400_000)
+    ap.add_argument("--config", default=None, help="config TOML (default: the packaged default)")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="local runner processes")
+    ap.add_argument("--actors", type=int, default=None, help="Ray actors (default: cluster CPUs)")
+    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--address", default=None, help="Ray cluster address (default: a local instance)")
+    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    ap.add_argument("--skip-local-1", action="store_true", help="skip the single-process local run")
+    args = ap.parse_args()
+
+    import ray
+
+    from pipeline.config import load_config
+    from pipeline.runners.local import run
+    from pipeline.runners.ray_runner import run_ray
+
+    cfg = load_config(args.config)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmpd = Path(tmp)
+        src = tmpd / "in.jsonl"
+        n, n_chars = build_input(args.data, args.chars, src)
+        print(f"input: {n} articles, {n_chars:,} characters; {os.cpu_count()} CPU cores; ray {ray.__version__}")
+        results: dict[str, float] = {}
+
+        def local(workers: int) -> None:
+            out = tmpd / f"local{workers}.jsonl"
+            t0 = time.perf_counter()
+            s = run(cfg, [src], out, workers=workers)
+            dt = time.perf_counter() - t0
+            results[f"local, {workers} worker(s)"] = s.characters / dt
+            print(f"local  workers={workers}: {dt:7.2f} s  {s.characters / dt:>10,.0f} chars/s  ({s.articles} articles, {s.errors} errors)")
+
+        if not args.skip_local_1 and args.workers != 1:
+            local(1)
+        local(args.workers)
+
+        t0 = time.perf_counter()
+        if args.address:
+            ray.init(address=args.address)
+        else:
+            ray.init(include_dashboard=False, log_to_driver=False)
+        print(f"ray.init: {time.perf_counter() - t0:.1f} s (not in the timings); cluster: {ray.cluster_resources().get('CPU')} CPUs")
+        try:
+            out_dir = tmpd / "ray"
+            t0 = time.perf_counter()
+            m = run_ray(cfg, [src], out_dir, num_actors=args.actors, batch_size=args.batch_size)
+            dt = time.perf_counter() - t0
+        finally:
+            ray.shutdown()
+        label = f"ray, {m['ray']['num_actors']} actor(s)"
+        results[label] = m["characters"] / dt
+        print(f"ray    actors={m['ray']['num_actors']}: {dt:7.2f} s  {m['characters'] / dt:>10,.0f} chars/s  ({m['articles']} articles, {m['errors']} errors)")
+
+        ray_bytes = b"".join((out_dir / p["file"]).read_bytes() for p in m["partitions"])
+        same = ray_bytes == (tmpd / f"local{args.workers}.jsonl").read_bytes()
+        print(f"ray output == local output: {same}")
+        ref = results[f"local, {args.workers} worker(s)"]
+        for k, v in results.items():
+            print(f"  {k:<24} {v:>10,.0f} chars/s   {v / ref:5.2f}x of local with {args.workers} worker(s)")
+        if not same:
+            sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
