@@ -44,6 +44,10 @@ def main() -> None:
     ap.add_argument("--json", action="store_true", help="print the result as JSON")
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument(
+        "--with-rules", action="store_true",
+        help="add the rule recogniser's MONEY/PERCENT/DATE (pipeline.numeric.find_numeric) to the model's entities",
+    )
+    ap.add_argument(
         "--article-size", type=int, default=20,
         help="for the extra speed figure: sentences per pseudo-article (records joined by newlines)",
     )
@@ -98,6 +102,12 @@ def main() -> None:
         ner(d)
         t_art += time.process_time() - c0
 
+    if args.with_rules:
+        from pipeline.numeric import find_numeric
+
+        for r, p in zip(recs, preds):
+            p.extend((m.start, m.end, m.label) for m in find_numeric(r["text"], "ja" if args.lang == "ja" else "zh-Hans"))
+
     gold = [gold_tuples(r) for r in recs]
     labels = args.labels
     res = score(gold, preds, labels=labels, label_map=label_map or None)
@@ -112,7 +122,8 @@ def main() -> None:
     if args.json:
         print(json.dumps({"gold": str(args.gold), "model": ner.version, "labels": labels, "result": res, "speed": speed}, ensure_ascii=False, indent=1))
     else:
-        print(f"{args.gold.name}  model {ner.version}  labels {' '.join(labels) if labels else '(all)'}")
+        rules = " + rules (pipeline.numeric)" if args.with_rules else ""
+        print(f"{args.gold.name}  model {ner.version}{rules}  labels {' '.join(labels) if labels else '(all)'}")
         print(format_table(res))
         print(
             f"speed: {speed['ner_chars_per_cpu_s']:,.0f} chars per CPU-second NER only (wall: {speed['ner_chars_per_s']:,.0f} chars/s), "

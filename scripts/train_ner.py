@@ -21,6 +21,11 @@ What it does:
    sentences with a PERSON, an extra copy where every PERSON span is replaced by a random
    synthetic Chinese name written in kanji (surname + one or two given-name characters).
    Training data only; dev sets are never touched.
+   Optional, per config: ``augment_mention_swap`` ({source: fraction}): extra copies of
+   sentences with every entity replaced by a random same-label mention of the same source;
+   ``upsample`` ({source: k}): sentences with entities repeated k times;
+   ``facility_missing_sources``/``facility_suffixes``: IREX LOC/ORG spans ending like a
+   facility name become unannotated (no loss); ``features`` (zh): ``zh-char`` or ``zh-bigram``.
 5. Trains with ``nlp.update`` (Adam), evaluates strict span+label micro F1 on the dev sets
    every ``eval_every`` updates, keeps the best model (mean dev micro F1) in ``--out``, stops
    after ``patience`` evaluations without improvement, ``max_epochs`` or ``--max-minutes``.
@@ -46,6 +51,7 @@ sys.path.insert(0, str(ROOT))
 from pipeline.evaluate import gold_tuples, read_gold, score  # noqa: E402
 from pipeline.record import Span  # noqa: E402
 from pipeline.stages.ner_spacy import (  # noqa: E402
+    ja_char_doc_arrays,
     ja_doc_arrays,
     make_doc,
     predict_entities,
@@ -103,6 +109,27 @@ def substitute_persons(rec: dict, rng: random.Random) -> dict | None:
     return {**rec, "id": rec["id"] + "-zhname", "text": new_text, "entities": new_ents}
 
 
+def swap_mentions(rec: dict, pool: dict, rng: random.Random) -> dict | None:
+    """A copy of ``rec`` where every entity is replaced by a random mention of the same label
+    drawn from the same source's training entities (mention-replacement augmentation)."""
+    ents = rec["entities"]
+    if not ents:
+        return None
+    text = rec["text"]
+    out, new_ents, pos, shift = [], [], 0, 0
+    for e in ents:
+        out.append(text[pos : e["start"]])
+        cands = pool.get(e["label"])
+        name = rng.choice(cands) if cands else e["text"]
+        start = e["start"] + shift
+        new_ents.append({**e, "start": start, "end": start + len(name), "text": name})
+        out.append(name)
+        shift += len(name) - (e["end"] - e["start"])
+        pos = e["end"]
+    out.append(text[pos:])
+    return {**rec, "id": rec["id"] + "-swap", "text": "".join(out), "entities": new_ents}
+
+
 class Builder:
     def __init__(self, lang: str, features: str):
         self.lang = lang
@@ -118,6 +145,8 @@ class Builder:
 
     def arrays(self, text: str):
         toks = self.tok.tokenize(text, [Span(0, len(text))])
+        if self.features == "ja-char":
+            return ja_char_doc_arrays(text, 0, len(text), toks)
         if self.lang == "ja":
             return ja_doc_arrays(text, toks)
         return zh_doc_arrays(text, 0, len(text), toks, self.features)
@@ -172,6 +201,8 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None, help="sentences per source (smoke tests)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--version", default="0.1.0")
+    ap.add_argument("--resume", type=Path, default=None, help="start from this saved model instead of a fresh one")
+    ap.add_argument("--learn-rate", type=float, default=None, help="override the config's learn_rate")
     ap.add_argument("--eval-every", type=int, default=None, help="override the config's eval_every")
     args = ap.parse_args()
 
@@ -185,6 +216,8 @@ def main() -> None:
     config = Config().from_disk(cfg_path)
     tcfg = dict(config.pop("shinbun_train"))
     print("train config:", json.dumps(tcfg, ensure_ascii=False), flush=True)
+    if args.learn_rate:
+        tcfg["learn_rate"] = args.learn_rate
     if args.eval_every:
         tcfg["eval_every"] = args.eval_every
     labels = set(tcfg["labels"])
@@ -192,9 +225,14 @@ def main() -> None:
     rng = random.Random(args.seed)
 
     register_architectures()
-    nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
+    if args.resume:
+        # continue training a saved model (e.g. with a lower learning rate)
+        nlp = spacy.load(args.resume)
+    else:
+        nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
     nlp.meta["name"] = f"ner_{args.lang}"
     nlp.meta["version"] = args.version
+    is_ner = "ner" in nlp.pipe_names
     features = tcfg.get("features", "ja" if args.lang == "ja" else "zh-char")
     builder = Builder(args.lang, features)
 
@@ -209,6 +247,14 @@ def main() -> None:
             for r in recs:
                 if any(e["label"] == "PERSON" for e in r["entities"]) and rng.random() < tcfg["augment_zh_names"]:
                     extra.append(substitute_persons(r, rng))
+        swap = float(tcfg.get("augment_mention_swap", {}).get(src, 0.0))
+        if swap > 0:
+            pool: dict[str, list[str]] = {}
+            for r in recs:
+                for e in r["entities"]:
+                    pool.setdefault(e["label"], []).append(e["text"])
+            swapped = [swap_mentions(r, pool, rng) for r in recs if r["entities"] and rng.random() < swap]
+            extra += [r for r in swapped if r]
         n_aug += len(extra)
         fac_sfx = tuple(tcfg.get("facility_suffixes", ()))
         if fac_sfx and src in tcfg.get("facility_missing_sources", ()):
@@ -231,7 +277,11 @@ def main() -> None:
                 continue
             tags = biluo(arr[3], r["entities"], labels, tcfg["other_labels"], src_stats)
             pred = make_doc(nlp.vocab, arr)
-            ref = Doc(nlp.vocab, words=arr[0], spaces=[False] * len(arr[0]), tags=[t if t != "-" else "" for t in tags])
+            if is_ner:  # transition-based "ner" component: IOB entities, "" = missing
+                iob = ["" if t == "-" else "O" if t == "O" else ("B" if t[0] in "BU" else "I") + t[1:] for t in tags]
+                ref = Doc(nlp.vocab, words=arr[0], spaces=[False] * len(arr[0]), ents=iob)
+            else:
+                ref = Doc(nlp.vocab, words=arr[0], spaces=[False] * len(arr[0]), tags=[t if t != "-" else "" for t in tags])
             train_examples.append(Example(pred, ref))
         print(
             f"{src}: {len(recs)} sentences (+{len(extra)} augmented), gold {src_stats['gold']}, "
@@ -262,10 +312,17 @@ def main() -> None:
         return out
 
     use_fast_gemm(nlp)
-    tagger = nlp.get_pipe("ner_tagger")
-    for lab in ["O"] + [f"{p}-{lab}" for lab in sorted(labels) for p in "BILU"]:
-        tagger.add_label(lab)
-    nlp.initialize(lambda: train_examples[:2000])
+    tagger = nlp.get_pipe("ner" if is_ner else "ner_tagger")
+    if args.resume:
+        pass
+    elif is_ner:
+        for lab in sorted(labels):
+            tagger.add_label(lab)
+    else:
+        for lab in ["O"] + [f"{p}-{lab}" for lab in sorted(labels) for p in "BILU"]:
+            tagger.add_label(lab)
+    if not args.resume:
+        nlp.initialize(lambda: train_examples[:2000])
     optimizer = Adam(
         learn_rate=tcfg.get("learn_rate", 0.001),
         L2=tcfg.get("l2", 0.01),
@@ -276,7 +333,7 @@ def main() -> None:
     nlp.meta["shinbun"] = {
         "lang": args.lang,
         "labels": sorted(labels),
-        "scheme": "BILUO tagger + constrained Viterbi",
+        "scheme": "transition-based ner" if is_ner else "BILUO tagger + constrained Viterbi",
         "features": features,
         "train_sources": tcfg["sources"],
     }
@@ -301,7 +358,7 @@ def main() -> None:
                     f"{n}={r['micro']['f1']:.4f}({cps / 1000:.0f}kc/s)" for n, (r, cps) in res.items()
                 )
                 el = (time.time() - start) / 60
-                print(f"epoch {epoch} step {step} {el:.1f}min loss {losses.get('ner_tagger', 0):.1f} {msg} mean={mean:.4f}",
+                print(f"epoch {epoch} step {step} {el:.1f}min loss {sum(losses.values()):.1f} {msg} mean={mean:.4f}",
                       flush=True)
                 if mean > best:
                     best, bad_evals = mean, 0
@@ -316,7 +373,7 @@ def main() -> None:
                 if bad_evals >= tcfg["patience"] or el > args.max_minutes:
                     stop = True
                     break
-        print(f"epoch {epoch} done, loss {losses.get('ner_tagger', 0):.1f}", flush=True)
+        print(f"epoch {epoch} done, loss {sum(losses.values()):.1f}", flush=True)
         if stop:
             break
     print(f"finished: best mean dev micro F1 {best:.4f}", flush=True)

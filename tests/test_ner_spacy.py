@@ -133,3 +133,21 @@ def test_viterbi_respects_biluo_constraints():
     paths = viterbi_batch([scores[:1], scores], trans, start, end)
     assert [tags[i] for i in paths[0]] in (["O"], ["U-X"])
     assert paths[1] == path
+
+
+@pytest.mark.parametrize("lang", ["ja", "zh"])
+def test_fast_features_equal_spacy_doc_features(ja, zh, lang):
+    """FastFeatures (used at inference) gives exactly the hashes a spaCy Doc would give."""
+    import numpy as np
+
+    from pipeline.stages.ner_spacy import FastFeatures, make_doc
+
+    ner = ja if lang == "ja" else zh
+    text = {"ja": "ＮＨＫの記者が東京 Tower で取材した。", "zh": "ＮＢＡ球星姚明在上海 2024 年说。"}[lang]
+    d = _doc(text, lang)
+    nlp = ner._get_nlp()
+    (arrays,) = ner.sentence_arrays(text, d.sentences, d.tokens)
+    ff = FastFeatures(nlp)
+    cols = next(n.attrs["columns"] for n in nlp.get_pipe("ner_tagger").model.walk() if n.name == "extract_features")
+    ref = make_doc(nlp.vocab, arrays).to_array(cols).astype("uint64")
+    assert np.array_equal(ref.reshape(len(arrays[0]), -1), ff.rows(arrays).rows)

@@ -1,26 +1,33 @@
 """Statistical named-entity recognition with the project's own spaCy models (ja, zh).
 
-The models are plain spaCy 3.8 pipelines with a single ``ner`` component (built-in
-architectures only, so loading needs no registered code). They never see spaCy's tokenizer:
-``SpacyNER`` builds the spaCy ``Doc`` of each sentence itself, from the pipeline's tokens,
-and the training script (``scripts/train_ner.py``) builds its training docs with the very
-same functions (:func:`ja_doc_arrays`, :func:`zh_doc_arrays`), so the features match.
+Each model (``pipeline/models/ner-ja``, ``ner-zh``, see their ``MODEL_CARD.md``) is a spaCy 3.8
+pipeline with one ``tagger`` component named ``ner_tagger`` that predicts BILUO tags; this
+module decodes them with a constrained Viterbi (only valid BILUO sequences) into entities.
+The embedding layer ``shinbun.SumHashEmbed.v1`` is registered here (:func:`register_architectures`,
+called before loading; importing this module has no side effects).
 
-Features per spaCy token (read by the model's ``MultiHashEmbed``):
+The models never see spaCy's tokenizer: the stage turns the pipeline's own tokens into
+per-sentence feature arrays (:func:`ja_doc_arrays`, :func:`zh_doc_arrays`), and the training
+script (``scripts/train_ner.py``) builds its training docs with the same functions. At
+inference the arrays are hashed straight into the feature rows the model reads
+(:class:`FastFeatures`), which gives the same values as a spaCy ``Doc`` without building one.
 
-* ja, one token per fugashi/UniDic token: ``ORTH``/``NORM`` = NFKC-lowercased surface,
-  ``PREFIX``/``SUFFIX`` (first char / last three chars, spaCy's lexeme defaults), ``TAG`` = the
-  UniDic POS path (``名詞-固有名詞-人名-姓``), ``LEMMA`` = a character-type shape of the surface
-  (``C`` kanji, ``H`` hiragana, ``K`` katakana, ``L``/``l`` Latin, ``D`` digit, ``S`` other;
-  e.g. ``CCH``), since spaCy's own ``SHAPE`` says nothing about CJK scripts.
-* zh, one token per character: ``ORTH``/``NORM`` = the NFKC-lowercased character,
-  ``LEMMA`` = the bigram of this and the next character, ``TAG`` = the position of the
-  character in its jieba word (``B``/``M``/``E``/``S``) plus the word length (capped at 4),
-  ``SHAPE`` (digit/Latin/other).
+Features per spaCy token:
+
+* ja (feature set ``ja``), one token per fugashi/UniDic token: ``NORM`` = NFKC-lowercased
+  surface, ``PREFIX``/``SUFFIX`` (first char / last three chars), ``TAG`` = the UniDic POS
+  path (``名詞-固有名詞-人名-姓``), ``LEMMA`` = a character-type shape of the surface (``C``
+  kanji, ``H`` hiragana, ``K`` katakana, ``L``/``l`` Latin, ``D`` digit, ``S`` other; e.g.
+  ``CCH``), since spaCy's ``SHAPE`` says nothing about CJK scripts.
+* zh, one token per character: feature set ``zh-bigram`` (shipped): word = the right bigram
+  (``NORM``; ``PREFIX`` = the character), ``LEMMA`` = the left bigram, ``TAG`` = position of
+  the character in its jieba word (``B``/``M``/``E``/``S``) + word length (capped at 4),
+  ``SHAPE``; ``zh-char``: word = the character, ``LEMMA`` = the right bigram.
 
 Entity offsets are computed from token indices and the pipeline tokens' own offsets, never
 from ``Doc.text`` (the spaCy words are normalised), so they are exact code-point offsets into
-the article text.
+the article text. For single-core speed run with ``OPENBLAS_NUM_THREADS=1`` (the matrix
+products go through numpy's BLAS, see :func:`use_fast_gemm`).
 """
 
 from __future__ import annotations
@@ -164,6 +171,7 @@ def register_architectures() -> None:
 
     @registry.architectures("shinbun.SumHashEmbed.v1")
     def sum_hash_embed(width: int, attrs: list[str], rows: list[int], seed: int = 7):
+        # (spaCy's update() sets the dropout rate of every layer, these embeddings included)
         if len(rows) != len(attrs):
             raise ValueError("rows and attrs must have the same length")
         embeddings = [HashEmbed(nO=width, nV=r, column=i, seed=seed + i, dropout=0.0) for i, r in enumerate(rows)]
@@ -195,6 +203,48 @@ def use_fast_gemm(nlp) -> None:
         if model is not None:
             for node in model.walk():
                 node.ops = ops
+
+
+def ja_char_doc_arrays(
+    text: str, start: int, end: int, tokens: list[Token]
+) -> tuple[list[str], list[str], list[str], list[tuple[int, int]]]:
+    """Character-level arrays for Japanese (feature set ``ja-char``).
+
+    One spaCy token per non-space character: word = right bigram (so PREFIX = the character,
+    NORM/SUFFIX = the bigram), LEMMA = left bigram, TAG = position of the character in its
+    fugashi token (B/M/E/S) + character type + the token's UniDic POS path.
+    """
+    n = end - start
+    seg = ["S"] * n
+    pos = ["_"] * n
+    for t in tokens:
+        a, b = max(t.start, start) - start, min(t.end, end) - start
+        if b <= a:
+            continue
+        p = t.pos or "_"
+        for k in range(a, b):
+            pos[k] = p
+        if b - a == 1:
+            seg[a] = "S"
+        else:
+            seg[a] = "B"
+            for k in range(a + 1, b - 1):
+                seg[k] = "M"
+            seg[b - 1] = "E"
+    raw = text[start:end]
+    chars = [norm_text(c) for c in raw]
+    words, tags, lemmas, offs = [], [], [], []
+    for i, c in enumerate(chars):
+        ch = raw[i]
+        if ch.isspace():
+            continue
+        nxt = chars[i + 1] if i + 1 < n else "</s>"
+        prv = chars[i - 1] if i > 0 else "<s>"
+        words.append(c + nxt)
+        lemmas.append(prv + c)
+        tags.append(seg[i] + _ctype(ch) + "|" + pos[i])
+        offs.append((start + i, start + i + 1))
+    return words, tags, lemmas, offs
 
 
 def make_doc(vocab, arrays):
@@ -366,7 +416,20 @@ class FastFeatures:
                 break
         if cols is None:
             raise ValueError("model has no feature extractor")
+        from spacy.lang.lex_attrs import LEX_ATTRS
+
+        getters = nlp.vocab.lex_attr_getters or {}
+
+        def getter(attr):
+            if attr == A.ORTH:
+                return lambda w: w
+            f = getters.get(attr) or LEX_ATTRS[attr]
+            return f
+
         lex_attrs = {A.ORTH: 0, A.NORM: 1, A.LOWER: 2, A.PREFIX: 3, A.SUFFIX: 4, A.SHAPE: 5}
+        self._getters = [getter(a) for a in (A.ORTH, A.NORM, A.LOWER, A.PREFIX, A.SUFFIX, A.SHAPE)]
+        if nlp.vocab.lookups.has_table("lexeme_norm"):
+            raise ValueError("models with a lexeme_norm table are not supported by FastFeatures")
         self.plan = []
         for c in cols:
             if isinstance(c, str):
@@ -385,8 +448,12 @@ class FastFeatures:
     def _lexrow(self, word: str) -> tuple[int, ...]:
         r = self._lex.get(word)
         if r is None:
-            lex = self.vocab[word]
-            r = (lex.orth, lex.norm, lex.lower, lex.prefix, lex.suffix, lex.shape)
+            # the lexeme attributes spaCy would compute for this word (LEX_ATTRS of the "xx"
+            # language: lower/prefix/suffix/shape), hashed without creating a Lexeme (creating
+            # one computes a dozen unused attributes and dominated the cost for new words)
+            from spacy.strings import get_string_id
+
+            r = tuple(get_string_id(f(word)) for f in self._getters)
             if len(self._lex) < _CACHE_MAX:
                 self._lex[word] = r
         return r
@@ -394,7 +461,9 @@ class FastFeatures:
     def _sid(self, s: str) -> int:
         r = self._str.get(s)
         if r is None:
-            r = self.vocab.strings.add(s)
+            from spacy.strings import get_string_id
+
+            r = get_string_id(s)
             if len(self._str) < _CACHE_MAX:
                 self._str[s] = r
         return r
@@ -404,26 +473,41 @@ class FastFeatures:
 
         words, tags, lemmas, _ = arrays
         lexrow, sid = self._lexrow, self._sid
+        lex = np.array([lexrow(w) for w in words], dtype="uint64")
         cols = []
         for kind, k in self.plan:
             if kind == "lex":
-                cols.append([lexrow(w)[k] for w in words])
+                cols.append(lex[:, k])
             elif kind == "tag":
-                cols.append([sid(t) for t in tags])
+                cols.append(np.array([sid(t) for t in tags], dtype="uint64"))
             else:
-                cols.append([sid(t) for t in lemmas])
-        return _FeatureRows(np.array(cols, dtype="uint64").T.copy())
+                cols.append(np.array([sid(t) for t in lemmas], dtype="uint64"))
+        return _FeatureRows(np.ascontiguousarray(np.stack(cols, axis=1)))
 
 
 _FAST: dict[int, FastFeatures] = {}
 
 
-def predict_entities(nlp, arrays_list, batch_size: int = 256, fast: bool = True) -> list[list[tuple[int, int, str]]]:
+def predict_entities(
+    nlp, arrays_list, batch_size: int = 256, fast: bool = True, o_bias: float | None = None
+) -> list[list[tuple[int, int, str]]]:
     """Entities (char start, char end, label) per sentence, from the per-sentence arrays.
 
     ``fast`` feeds the model feature rows computed directly (:class:`FastFeatures`) instead of
     spaCy ``Doc`` objects; the two give identical features.
     """
+    if "ner" in nlp.pipe_names:  # a transition-based model (experiments; not what ships)
+        vocab = nlp.vocab
+        docs = (make_doc(vocab, a) for a in arrays_list if a[0])
+        res = iter(nlp.pipe(docs, batch_size=batch_size))
+        out = []
+        for a in arrays_list:
+            if not a[0]:
+                out.append([])
+                continue
+            d, offs = next(res), a[3]
+            out.append([(offs[e.start][0], offs[e.end - 1][1], e.label_) for e in d.ents])
+        return out
     tagger = _tagger(nlp)
     tags = list(tagger.labels)
     key = tuple(tags)
@@ -431,6 +515,11 @@ def predict_entities(nlp, arrays_list, batch_size: int = 256, fast: bool = True)
     if cons is None:
         cons = _CONSTRAINTS[key] = biluo_constraints(tags)
     trans, start, end = cons
+    if o_bias is None:
+        # a decoding prior chosen on the dev sets (meta.json shinbun.o_bias): subtracted from the
+        # "O" logit, it trades precision for recall
+        o_bias = float(nlp.meta.get("shinbun", {}).get("o_bias", 0.0))
+    o_index = tags.index("O")
     vocab = nlp.vocab
     feats = None
     if fast:
@@ -449,6 +538,9 @@ def predict_entities(nlp, arrays_list, batch_size: int = 256, fast: bool = True)
         else:
             docs = [make_doc(vocab, arrays_list[i]) for i in idx]
         scores = tagger.model.predict(docs)
+        if o_bias:
+            for x in scores:
+                x[:, o_index] -= o_bias
         paths = decode_batch(scores, trans, start, end)
         for i, path in zip(idx, paths):
             offs = arrays_list[i][3]
@@ -515,7 +607,9 @@ class SpacyNER:
             lo = bisect_left(starts, sent.start)
             hi = bisect_left(starts, sent.end, lo)
             stoks = [t for t in tokens[lo:hi] if t.end <= sent.end]
-            if self.lang == "ja":
+            if self.features == "ja-char":
+                out.append(ja_char_doc_arrays(text, sent.start, sent.end, stoks))
+            elif self.lang == "ja":
                 out.append(ja_doc_arrays(text, stoks))
             else:
                 out.append(zh_doc_arrays(text, sent.start, sent.end, stoks, self.features))
