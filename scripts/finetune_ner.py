@@ -27,6 +27,7 @@ micro P/R/F1): the dev score is the score the pipeline would get on those texts.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import math
 import shutil
@@ -257,6 +258,11 @@ def main(argv: list[str] | None = None) -> dict:
     if (args.fp16 or args.bf16) and use_cpu:
         raise SystemExit("--fp16/--bf16 need a CUDA GPU")
     work = out / "_trainer"
+    # transformers 5 takes a warm-up fraction in warmup_steps; 4.x has warmup_ratio for that.
+    if args.warmup < 1 and "warmup_ratio" in inspect.signature(TrainingArguments.__init__).parameters:
+        warmup = {"warmup_ratio": args.warmup}
+    else:
+        warmup = {"warmup_steps": args.warmup if args.warmup < 1 else int(args.warmup)}
     targs = TrainingArguments(
         output_dir=str(work),
         num_train_epochs=args.epochs,
@@ -265,7 +271,7 @@ def main(argv: list[str] | None = None) -> dict:
         per_device_train_batch_size=args.batch_size,
         per_device_eval_batch_size=args.eval_batch_size,
         gradient_accumulation_steps=args.grad_accum,
-        warmup_steps=args.warmup if args.warmup < 1 else int(args.warmup),
+        **warmup,
         weight_decay=args.weight_decay,
         eval_strategy="epoch" if dev_recs else "no",
         save_strategy="no",
