@@ -74,6 +74,11 @@ def make_killing():
     return KillingRecogniser()
 
 
+@registry.recognizers.register("test_initfail")
+def make_failing():
+    raise ConfigError("no model here")
+
+
 @pytest.fixture(scope="module")
 def ray_local():
     started = not ray.is_initialized()
@@ -231,6 +236,13 @@ def test_bad_arguments_fail_before_ray(tmp_path, sample_path):
         run_ray(load_config(cfg_path), [sample_path], tmp_path / "o")
     with pytest.raises(ConfigError, match="format"):
         run_ray(load_config(None), [sample_path], tmp_path / "o", fmt="csv")
+
+
+def test_pipeline_that_cannot_be_built_in_the_actors(ray_local, tmp_path, sample_path):
+    cfg_path = tmp_path / "cfg.toml"
+    cfg_path.write_text(LIGHT + '[[recognizers]]\nfactory = "test_initfail"\n')
+    with pytest.raises(ConfigError, match="could not be built in a Ray actor.*no model here"):
+        run_ray(load_config(cfg_path), [sample_path], tmp_path / "o", num_actors=1)
 
 
 def test_missing_ray_message(monkeypatch):

@@ -539,15 +539,23 @@ def _run(ray, config: Config, inputs: list[str], out_dir: Path, fmt: str, num_ac
                 ds = ds.map_batches(ShinbunActor, **map_args, max_restarts=-1, max_task_retries=task_retries)
             except TypeError:  # a Ray without extra remote args: Ray's own retry policy applies
                 ds = ds.map_batches(ShinbunActor, **map_args)
-        for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
-            for pos, line, st in zip(batch["position"], batch["record"], batch["stats"]):
-                pos = int(pos)
-                if pos == END_OF_INPUT:
-                    total = int(orjson.loads(bytes(st))[1])
-                    continue
-                parts.write(pos, bytes(line))
-                _add(summary, bytes(st))
-                seen += 1
+        try:
+            for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
+                for pos, line, st in zip(batch["position"], batch["record"], batch["stats"]):
+                    pos = int(pos)
+                    if pos == END_OF_INPUT:
+                        total = int(orjson.loads(bytes(st))[1])
+                        continue
+                    parts.write(pos, bytes(line))
+                    _add(summary, bytes(st))
+                    seen += 1
+        except ray.exceptions.RayActorError as exc:
+            text = str(exc)
+            if "creation task" not in text:
+                raise
+            # The pipeline could not be built in the actors (a model missing on a node, no GPU...).
+            last = [ln.strip() for ln in text.splitlines() if ln.strip()][-1]
+            raise ConfigError(f"the pipeline could not be built in a Ray actor: {last}") from exc
     finally:
         parts.close()
         (ctx.execution_options.preserve_order, ctx.enable_progress_bars, ctx.max_errored_blocks,
