@@ -387,6 +387,8 @@ def run(
     if resume and errors and skip:
         rebuild_errors_file(output, errors)
     total = count_input_items(inputs)
+    if workers > 1 and total is not None and total - skip <= 2 * chunk_items:
+        workers = 1  # starting processes (each loading models) costs more than a few articles
     items = (it for it in read_articles(inputs) if it.position >= skip)
     if str(output).endswith(".parquet"):
         if resume:
