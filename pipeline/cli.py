@@ -257,6 +257,13 @@ def stats(
 
 
 def main() -> None:
+    import os
+
+    # shinbun parallelises with worker processes (one per core); BLAS threads on top of that
+    # only oversubscribe the cores, and the models' small matrices run fastest on one thread.
+    # Must be set before numpy is first imported. An explicit setting by the user wins.
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
     app()
 
 
