@@ -82,7 +82,11 @@ def measure_ginza(path: str) -> dict:
 
 
 def sub(args: list[str]) -> dict:
-    r = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, cwd=ROOT)
+    # As the `shinbun` command does: one BLAS thread per process (parallelism is by workers).
+    env = dict(os.environ)
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.setdefault(var, "1")
+    r = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, cwd=ROOT, env=env)
     if r.returncode != 0:
         raise SystemExit(f"measurement failed: {' '.join(args)}\n{r.stderr[-2000:]}")
     return json.loads(r.stdout.strip().splitlines()[-1])
