@@ -109,9 +109,8 @@ class Pipeline:
             if self.settings.detect_boilerplate:
                 doc.body, doc.boilerplate = find_body(text, article.title)
             else:
-                stripped = text.strip()
-                start = text.find(stripped[:1]) if stripped else 0
-                doc.body = Span(start, start + len(stripped))
+                start = len(text) - len(text.lstrip())
+                doc.body = Span(start, start + len(text.strip()))
             if not text.strip():
                 doc.warnings.append("empty text")
             if doc.lang == "und":

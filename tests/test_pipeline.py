@@ -131,3 +131,13 @@ def test_never_crashes_and_offsets_hold(nlp, text, lang):
     assert "error" not in rec, rec.get("error")
     check_record(rec)
     assert rec["text"] == text
+
+
+def test_boilerplate_detection_off_makes_the_stripped_text_the_body():
+    import pipeline
+
+    nlp = pipeline.load(overrides={"pipeline.detect_boilerplate": False, "pipeline.emit_tokens": False})
+    text = " \u3000東京で会議。 |\n<<: 次の記事…\n "
+    rec = nlp.process(Article(id="b", text=text, lang="ja"))
+    check_record(rec)
+    assert text[rec["body"][0] : rec["body"][1]] == text.strip() and rec["boilerplate"] == []
