@@ -20,6 +20,21 @@ def sample_path() -> Path:
     return ROOT / "corpora" / "sample.jsonl"
 
 
+# A pipeline without statistical models: fast, for tests about runners rather than accuracy.
+LIGHT_CONFIG = """
+[pipeline]
+emit_tokens = true
+[tokenizers.ja]
+factory = "fugashi"
+[tokenizers.zh]
+factory = "jieba"
+[[recognizers]]
+factory = "numeric"
+[[recognizers]]
+factory = "unidic_proper_nouns"
+langs = ["ja"]
+"""
+
 SCHEMA_SAMPLE_LIMIT = 5000
 
 

@@ -15,21 +15,9 @@ from pipeline.config import ConfigError, load_config, registry  # noqa: E402
 from pipeline.runners.local import run  # noqa: E402
 from pipeline.runners.ray_runner import ShinbunActor, run_ray  # noqa: E402
 
-from conftest import check_record  # noqa: E402
+from conftest import LIGHT_CONFIG, check_record  # noqa: E402
 
-LIGHT = """
-[pipeline]
-emit_tokens = true
-[tokenizers.ja]
-factory = "fugashi"
-[tokenizers.zh]
-factory = "jieba"
-[[recognizers]]
-factory = "numeric"
-[[recognizers]]
-factory = "unidic_proper_nouns"
-langs = ["ja"]
-"""
+LIGHT = LIGHT_CONFIG
 
 MARKER = "☣"
 KILL = "☠"

@@ -13,19 +13,9 @@ import pytest
 
 from pipeline.config import load_config, registry
 from pipeline.runners.local import run
-from tests.conftest import check_record
+from tests.conftest import LIGHT_CONFIG, check_record
 
-NO_MODELS = """
-[pipeline]
-emit_tokens = true
-[tokenizers.ja]
-factory = "fugashi"
-[tokenizers.zh]
-factory = "jieba"
-[[recognizers]]
-factory = "unidic_proper_nouns"
-langs = ["ja"]
-"""
+NO_MODELS = LIGHT_CONFIG
 
 
 class Poison:
