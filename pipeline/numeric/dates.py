@@ -11,7 +11,11 @@
     ERA = 令和 平成 昭和 大正 明治        DAYSUF = 日 | 号 | 號
 
 A bare year is DATE only with four digits (or an era); it is not a DATE when
-followed by 間/间/来/代/前/后/後 (durations: 2000年来, 1990年代).  Counts such
+followed by 間/间/来/前/后/後 (durations: 2000年来, 10年前).  Also DATE, with the
+suffix inside the span: fiscal years (2004年度, value "2004"), decades (1970年代,
+value None: ISO 8601 has no plain decade), parts of a year (2000年春, 2021年末,
+2021年底, 上半期: year precision) and of a month (10月中旬, 3月末, 今月下旬,
+5月初: month precision).  X月号 (a magazine issue) is not a DATE.  Counts such
 as 3か月, 5年间, 1日に3回 are never DATE.  Values are ISO strings at the
 precision written; anything needing an unknown anchor (no ``published``)
 gets ``None``.  Month-day without a year takes the published year.
@@ -33,12 +37,17 @@ NUMERIC_RE = re.compile(
     r"(?P<y>[12][0-9]{3})(?P<s>[/\-.])(?P<m>[0-9]{1,2})(?P=s)(?P<d>[0-9]{1,2})"
     r"(?![0-9]|[/\-.][0-9])"
 )
+# Part of a month / of a year written after it: kept in the span, value at month / year precision.
+# 初め is not followed by て (2021年初めて = "for the first time in 2021").
+_MONTH_PART = r"(?:上旬|中旬|下旬|初旬|末|初め(?!て)|初(?![めて])|底)"
+_YEAR_PART = r"(?:春|夏|秋|冬|末|初め(?!て)|初頭|初(?![めて])|前半|後半|上半期|下半期|底)"
 YMD_RE = re.compile(
     r"(?:(?P<era>令和|平成|昭和|大正|明治)\s?(?P<ey>元|[0-9]{1,2}|[一二三四五六七八九十]{1,3})"
-    r"|(?P<y>[0-9]{4}|[〇○零一二三四五六七八九]{4}))年"
-    rf"(?:(?P<m>{_MN})月(?![間间])(?:(?P<d>{_DN}){_DAYSUF})?|(?![間间来來代前后後]))"
+    r"|(?P<y>[0-9]{4}|[〇○零一二三四五六七八九]{4}))年(?P<fy>度)?"
+    rf"(?:(?P<m>{_MN})月(?![間间号號])(?:(?P<d>{_DN}){_DAYSUF}|{_MONTH_PART})?"
+    rf"|{_YEAR_PART}|(?P<dec>代)(?!表)|(?![間间来來代前后後]))"
 )
-MD_RE = re.compile(rf"(?P<m>{_MN})月(?![間间])(?:(?P<d>{_DN}){_DAYSUF})?")
+MD_RE = re.compile(rf"(?P<m>{_MN})月(?![間间号號])(?:(?P<d>{_DN}){_DAYSUF}|{_MONTH_PART})?")
 _REL_Y = {"一昨年": -2, "今年": 0, "本年": 0, "昨年": -1, "去年": -1, "前年": -2,
           "来年": 1, "來年": 1, "明年": 1}
 _REL_M = {"今月": 0, "本月": 0, "这个月": 0, "這個月": 0, "先月": -1, "上月": -1,
@@ -57,7 +66,7 @@ REL_RE = re.compile(
     rf"(?:(?P<ry>{_YEAR_ALT}|(?<![过過失除回离離死进進上下出归歸拿带帶])去年)"
     r"(?![轻輕纪紀龄齡齢级級华華头頭配少长長金])"
     rf"(?:(?P<m>{_MN})月(?![間间])(?:(?P<d>{_DN}){_DAYSUF})?)?"
-    rf"|(?P<rm>{_alt(_REL_M)})(?:(?P<rd>{_DN}){_DAYSUF})?"
+    rf"|(?P<rm>{_alt(_REL_M)})(?:(?P<rd>{_DN}){_DAYSUF}|{_MONTH_PART})?"
     rf"|(?P<rdd>{_alt(_REL_D)})(?![香])"
     r")"
 )
@@ -190,6 +199,11 @@ def _ymd(text, pos):
         y = _small(m.group("y"))
         if y is None or not 1000 <= y <= 2199:
             return None
+    if m.group("dec") is not None:
+        # A decade (1970年代): a period, not a duration; ISO 8601 has no plain decade form.
+        if y % 10:
+            return None
+        return m.start(), m.end(), {"value": None}
     mo, dy = _md(m, y)
     return m.start(), m.end(), {"value": _iso(y, mo, dy)}
 
