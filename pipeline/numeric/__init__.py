@@ -65,6 +65,10 @@ Annotation rules (what the span covers)
   narrative, not to publication) is not annotated.  A bare day (20日) is a
   DATE only when followed by 、 , ( 午前 午後 朝 夜 付 电 ... (news style).
   Weekday suffixes (``20日(木)``) and time words are outside the span.
+  Inside the span: fiscal years (2021年度 -> "2021"), parts of a month
+  (10月中旬, 3月末, 今月下旬 -> month precision) and of a year (2010年夏,
+  2021年底, 上半期 -> year precision); a decade (1990年代) is DATE with
+  value None.  X月号 (a magazine issue) is not DATE.
   Durations (過去10年間, 5年间, 3か月, 10年来), day counts (1日に3回) and
   bare 元年 are not DATE; 2-digit years (21年) are not handled.
 * Never: 円安/円高 as words, 一元化, 元気, 单元, 元素, 张元, 2万人, 9万件,
