@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from .numbers import BG_CHARS, KD_CHARS, KS_CHARS, NUM, parse_number, fmt_decimal
-from .qualifiers import prefix_qualifier, suffix_qualifier
+from .qualifiers import prefix_qualifier, qualifier_around, suffix_qualifier
 
 __all__ = ["money_at", "amount_at", "SUFFIX_CURRENCIES", "PREFIX_CURRENCIES"]
 
@@ -200,11 +200,7 @@ def money_at(text: str, pos: int, is_ja: bool, sent):
         norm["value"] = fmt_decimal(p1.value)
     norm["currency"] = iso
     if qualifier is None:
-        qualifier = prefix_qualifier(text, start)
-    if qualifier is None:
-        sq = suffix_qualifier(text, end)
-        if sq is not None:
-            qualifier = sq[0]
+        qualifier = qualifier_around(text, start, end)
     if qualifier is not None:
         norm["qualifier"] = qualifier
     return start, end, norm

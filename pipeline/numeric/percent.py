@@ -15,7 +15,7 @@ import re
 from decimal import Decimal
 
 from .numbers import NUM, parse_number, fmt_decimal
-from .qualifiers import prefix_qualifier, suffix_qualifier
+from .qualifiers import qualifier_around
 
 __all__ = ["percent_at"]
 
@@ -84,11 +84,7 @@ def percent_at(text: str, pos: int, is_ja: bool = False):
         if m.group("half") is not None:
             v += 5                       # 四成半 = 45%
         norm["value"] = fmt_decimal(v)
-    q = "over" if more else prefix_qualifier(text, start)
-    if q is None:
-        sq = suffix_qualifier(text, end)
-        if sq is not None:
-            q = sq[0]
+    q = "over" if more else qualifier_around(text, start, end)
     if q is not None:
         norm["qualifier"] = q
     return start, end, norm

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["prefix_qualifier", "suffix_qualifier", "SUFFIX_QUALIFIER_SRC"]
+__all__ = ["prefix_qualifier", "suffix_qualifier", "qualifier_around", "SUFFIX_QUALIFIER_SRC"]
 
 _PREFIX = {
     "大约": "approx", "大約": "approx", "およそ": "approx", "約": "approx", "约": "approx",
@@ -54,3 +54,13 @@ def suffix_qualifier(text: str, end: int) -> tuple[str, int] | None:
     if not m:
         return None
     return _SUFFIX[m.group()], m.end()
+
+
+def qualifier_around(text: str, start: int, end: int) -> str | None:
+    """The qualifier of the amount text[start:end]: a word before it wins, then one after it."""
+    q = prefix_qualifier(text, start)
+    if q is None:
+        sq = suffix_qualifier(text, end)
+        if sq is not None:
+            q = sq[0]
+    return q
