@@ -1,8 +1,16 @@
 """Chinese tokens from jieba, with code-point offsets.
 
 jieba was chosen over spacy-pkuseg after measuring both (scripts/compare_zh_segmenters.py):
-see the numbers in that script's docstring. jieba's `tokenize` already reports offsets into
-the string it was given, so offsets are exact by construction.
+see the numbers in that script's docstring. Both backends' `tokenize` report code-point offsets
+into the string they were given, so offsets are exact by construction.
+
+Backends (the config's ``backend``; output depends on it, so it is never chosen silently):
+
+* ``rust`` (default): jieba-rs through the ``rjieba`` package, the same dictionary and HMM as
+  jieba. Measured on the zh dev splits plus the raw news sample (479k characters): 3.8M chars/s
+  against 308k for Python jieba, and 99.66 % of word boundaries identical (the differences are
+  mostly hyphenated Latin/digit runs such as ``93-110``, one word in jieba-rs, three in jieba).
+* ``python``: the original ``jieba`` package.
 """
 
 from __future__ import annotations
@@ -12,23 +20,38 @@ from collections.abc import Iterable
 from pipeline.record import Span, Token
 
 
+BACKENDS = ("rust", "python")
+
+
 class JiebaTokenizer:
     """Segments Chinese with jieba (default mode, HMM for unknown words)."""
 
     name = "jieba"
 
-    def __init__(self, hmm: bool = True) -> None:
+    def __init__(self, hmm: bool = True, backend: str = "rust") -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f"jieba backend must be one of {BACKENDS}, not {backend!r}")
         self.hmm = hmm
+        self.backend = backend
         self._tok = None
 
     @property
     def version(self) -> str:
+        if self.backend == "rust":
+            from importlib.metadata import version
+
+            return f"jieba-rs (rjieba {version('rjieba')})"
         import jieba
 
         return f"jieba {jieba.__version__}"
 
     def _get(self):
         if self._tok is None:
+            if self.backend == "rust":
+                import rjieba
+
+                self._tok = rjieba
+                return self._tok
             import logging
 
             import jieba
@@ -44,7 +67,8 @@ class JiebaTokenizer:
         tokens: list[Token] = []
         for span in spans:
             chunk = text[span.start : span.end]
-            for word, start, end in tok.tokenize(chunk, HMM=self.hmm):
+            words = tok.tokenize(chunk, hmm=self.hmm) if self.backend == "rust" else tok.tokenize(chunk, HMM=self.hmm)
+            for word, start, end in words:
                 if word.isspace():
                     continue
                 tokens.append(Token(start=span.start + start, end=span.start + end))

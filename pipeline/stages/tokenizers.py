@@ -13,5 +13,5 @@ def make_fugashi() -> FugashiTokenizer:
 
 
 @registry.tokenizers.register("jieba")
-def make_jieba(hmm: bool = True) -> JiebaTokenizer:
-    return JiebaTokenizer(hmm=hmm)
+def make_jieba(hmm: bool = True, backend: str = "rust") -> JiebaTokenizer:
+    return JiebaTokenizer(hmm=hmm, backend=backend)
