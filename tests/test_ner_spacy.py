@@ -151,3 +151,146 @@ def test_fast_features_equal_spacy_doc_features(ja, zh, lang):
     cols = next(n.attrs["columns"] for n in nlp.get_pipe("ner_tagger").model.walk() if n.name == "extract_features")
     ref = make_doc(nlp.vocab, arrays).to_array(cols).astype("uint64")
     assert np.array_equal(ref.reshape(len(arrays[0]), -1), ff.rows(arrays).rows)
+
+
+# -- the vectorised zh path (pipeline/stages/zh_features.py) and the numpy tagger ------------
+
+ZH_TEXTS = [
+    "ＮＢＡ球星姚明在上海 2024 年说。",
+    "𠮷野家在 北京  开店。\n\n  ＡＢＣ公司　宣布，王小明说：“好！”",
+    "香港特別行政區政府宣佈，陳菊紅將出任署長。",
+    "x",
+    "  首尾有空格  ",
+    "国务院总理李强在北京人民大会堂会见了来访的法国外长。他毕业于清华大学，现在在深圳市工作。",
+]
+
+
+def _sentences(text):
+    """Sentence spans that split after 。/！/，, leaving whitespace between them uncovered."""
+    spans, start = [], 0
+    for i, ch in enumerate(text):
+        if ch in "。！，" or i == len(text) - 1:
+            a, b = start, i + 1
+            while a < b and text[a].isspace():
+                a += 1
+            if a < b:
+                spans.append(Span(a, b))
+            start = i + 1
+    return spans
+
+
+@pytest.mark.parametrize("text", ZH_TEXTS)
+def test_vectorised_zh_rows_equal_per_sentence_rows(zh, text):
+    import numpy as np
+
+    from pipeline.stages.ner_spacy import _fast_features
+
+    d = _doc(text, "zh", sentences=_sentences(text))
+    tokens = sorted(d.tokens, key=lambda t: (t.start, t.end))
+    fast = zh._zh_features().rows(text, d.sentences, tokens)
+    ref_arrays = zh.sentence_arrays(text, d.sentences, tokens)
+    ff = _fast_features(zh._get_nlp())
+    assert len(fast) == len(ref_arrays) == len(d.sentences)
+    for (rows, pos), arrays in zip(fast, ref_arrays):
+        assert pos.tolist() == [o[0] for o in arrays[3]]
+        if arrays[0]:
+            assert np.array_equal(rows, ff.rows(arrays).rows)
+        else:
+            assert len(rows) == 0
+
+
+def test_vectorised_zh_tokens_crossing_sentences_are_ignored(zh):
+    """A token that is not wholly inside one sentence gives its characters the tag S1, as in
+    ``zh_doc_arrays`` (which only sees the tokens inside the sentence)."""
+    import numpy as np
+
+    from pipeline.record import Token
+    from pipeline.stages.ner_spacy import _fast_features
+
+    text = "北京大学很好"
+    sents = [Span(0, 3), Span(3, 6)]
+    tokens = [Token(0, 4), Token(4, 6)]  # 北京大学 crosses the boundary
+    fast = zh._zh_features().rows(text, sents, tokens)
+    ff = _fast_features(zh._get_nlp())
+    for (rows, _), arrays in zip(fast, zh.sentence_arrays(text, sents, tokens)):
+        assert np.array_equal(rows, ff.rows(arrays).rows)
+
+
+def test_numpy_tagger_scores_match_thinc(ja, zh):
+    import numpy as np
+
+    from pipeline.stages.fast_tagger import NumpyTagger
+    from pipeline.stages.ner_spacy import _FeatureRows, _fast_features, _tagger
+
+    for ner, lang, text in ((ja, "ja", "ＮＨＫの記者が東京 Tower で取材した。岸田首相は大阪へ。"), (zh, "zh", ZH_TEXTS[-1])):
+        model = _tagger(ner._get_nlp()).model
+        nt = NumpyTagger.from_model(model)
+        assert nt is not None
+        d = _doc(text, lang, sentences=_sentences(text) if lang == "zh" else None)
+        arrays = [a for a in ner.sentence_arrays(text, d.sentences, sorted(d.tokens, key=lambda t: (t.start, t.end))) if a[0]]
+        rows = [_fast_features(ner._get_nlp()).rows(a).rows for a in arrays]
+        ref = model.predict([_FeatureRows(r) for r in rows])
+        embedded = [nt.embed(r) for r in rows]
+        for a, b, c in zip(ref, nt.scores_numpy(embedded), nt.scores_thinc(embedded)):
+            assert a.shape == b.shape
+            assert np.allclose(a, b, atol=1e-4), float(np.abs(a - b).max())
+            assert np.allclose(a, c, atol=1e-4)
+
+
+def test_numpy_tagger_refuses_other_architectures():
+    import spacy
+
+    from pipeline.stages.fast_tagger import NumpyTagger
+
+    nlp = spacy.blank("xx")
+    tagger = nlp.add_pipe("tagger")
+    tagger.add_label("X")
+    nlp.initialize()
+    assert NumpyTagger.from_model(tagger.model) is None
+
+
+@pytest.mark.parametrize("text", ZH_TEXTS)
+def test_cached_zh_embeddings_give_the_same_entities(zh, text):
+    d = _doc(text, "zh", sentences=_sentences(text))
+    tokens = sorted(d.tokens, key=lambda t: (t.start, t.end))
+    cached = zh.predict_zh_article(text, d.sentences, tokens)
+    uncached = zh.predict_zh_article(text, d.sentences, tokens, cached=False)
+    per_sentence = [e for sent in zh.predict_arrays([a for a in zh.sentence_arrays(text, d.sentences, tokens) if a[0]]) for e in sent]
+    assert sorted(cached) == sorted(uncached) == sorted(per_sentence)
+    for s, e, _ in cached:
+        assert text[s:e].strip() == text[s:e] != ""
+
+
+def test_zh_cache_reset_changes_nothing(zh, monkeypatch):
+    from pipeline.stages import zh_features
+
+    text = ZH_TEXTS[-1]
+    d = _doc(text, "zh", sentences=_sentences(text))
+    tokens = sorted(d.tokens, key=lambda t: (t.start, t.end))
+    before = zh.predict_zh_article(text, d.sentences, tokens)
+    monkeypatch.setattr(zh_features, "CACHE_KEYS", 8)  # forces a reset on every lookup
+    assert zh.predict_zh_article(text, d.sentences, tokens) == before
+
+
+def test_viterbi_equals_brute_force_on_random_scores():
+    import itertools
+
+    import numpy as np
+
+    tags = ["O", "B-X", "I-X", "L-X", "U-X", "B-Y", "I-Y", "L-Y", "U-Y"]
+    trans, start, end = biluo_constraints(tags)
+    rng = np.random.default_rng(7)
+    batch = [rng.normal(size=(n, len(tags))).astype("float32") * 2 for n in (0, 1, 2, 3, 4, 5, 3, 1)]
+    got = viterbi_batch(batch, trans, start, end)
+    for scores, path in zip(batch, got):
+        n = len(scores)
+        best, best_path = -np.inf, []
+        for cand in itertools.product(range(len(tags)), repeat=n):
+            if not n:
+                best_path = []
+                break
+            total = start[cand[0]] + end[cand[-1]] + sum(scores[i, c] for i, c in enumerate(cand))
+            total += sum(trans[a, b] for a, b in zip(cand, cand[1:]))
+            if total > best:
+                best, best_path = total, list(cand)
+        assert path == best_path

@@ -38,6 +38,8 @@ from bisect import bisect_left
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 if TYPE_CHECKING:  # pragma: no cover
     from pipeline.record import Document, Entity, Token
 
@@ -284,40 +286,42 @@ def viterbi_batch(score_list, trans, start, end) -> list[list[int]]:
     of log-domain scores. The tagger's unnormalised logits are fine: log-softmax only subtracts
     a per-token constant, which changes no path comparison.
 
-    Vectorised over the sentences of the batch (padded), so the Python loop runs once per
-    position of the longest sentence, not once per token.
+    Vectorised over the sentences of the batch: they are sorted by length, longest first, so
+    at position ``t`` the sentences still running are a prefix of the batch and the Python loop
+    runs once per position of the longest sentence on shrinking slices (no masks).
     """
-    import numpy as np
-
     if not score_list:
         return []
     lens = np.array([len(x) for x in score_list])
-    b, L, k = len(score_list), int(lens.max()), trans.shape[0]
+    order = np.argsort(-lens, kind="stable")
+    slens = lens[order]
+    b, L, k = len(score_list), int(slens[0]), trans.shape[0]
     if L == 0:
         return [[] for _ in score_list]
     s = np.zeros((b, L, k), dtype="float32")
-    for i, x in enumerate(score_list):
-        if len(x):
-            s[i, : len(x)] = x
-    bp = np.zeros((b, L, k), dtype="int32")
+    for row, i in enumerate(order.tolist()):
+        if lens[i]:
+            s[row, : lens[i]] = score_list[i]
+    running = (slens[:, None] > np.arange(L)[None, :]).sum(axis=0)  # sentences longer than t
+    bp = np.zeros((b, L, k), dtype="intp")
     delta = s[:, 0] + start
-    ident = np.broadcast_to(np.arange(k, dtype="int32"), (b, k))
     for t in range(1, L):
-        cand = delta[:, :, None] + trans[None]
-        arg = cand.argmax(axis=1).astype("int32")
-        new = cand.max(axis=1) + s[:, t]
-        live = (t < lens)[:, None]
-        delta = np.where(live, new, delta)
-        bp[:, t] = np.where(live, arg, ident)
-    last = (delta + end).argmax(axis=1)
-    path = np.zeros((b, L), dtype="int32")
-    path[:, L - 1] = last
-    cur = last
-    rows = np.arange(b)
+        n = running[t]
+        cand = delta[:n, :, None] + trans
+        arg = cand.argmax(axis=1)
+        bp[:n, t] = arg
+        delta[:n] = np.take_along_axis(cand, arg[:, None, :], axis=1)[:, 0] + s[:n, t]
+    cur = (delta + end).argmax(axis=1)
+    path = np.zeros((b, L), dtype="intp")
     for t in range(L - 1, 0, -1):
-        cur = bp[rows, t, cur]
-        path[:, t - 1] = cur
-    return [path[i, : lens[i]].tolist() for i in range(b)]
+        n = running[t]
+        path[:n, t] = cur[:n]
+        cur[:n] = bp[np.arange(n), t, cur[:n]]
+    path[:, 0] = cur
+    out: list[list[int]] = [[] for _ in score_list]
+    for row, i in enumerate(order.tolist()):
+        out[i] = path[row, : lens[i]].tolist()
+    return out
 
 
 def decode_batch(score_list, trans, start, end) -> list[list[int]]:
@@ -488,6 +492,59 @@ class FastFeatures:
 _FAST: dict[int, FastFeatures] = {}
 
 
+def _fast_features(nlp) -> FastFeatures:
+    feats = _FAST.get(id(nlp))
+    if feats is None or feats.vocab is not nlp.vocab:
+        feats = _FAST[id(nlp)] = FastFeatures(nlp)
+    return feats
+
+
+def _decoder(nlp):
+    """(tags, (trans, start, end) constraints, o_bias, index of "O") of a tagger model."""
+    tags = list(_tagger(nlp).labels)
+    key = tuple(tags)
+    cons = _CONSTRAINTS.get(key)
+    if cons is None:
+        cons = _CONSTRAINTS[key] = biluo_constraints(tags)
+    # a decoding prior chosen on the dev sets (meta.json shinbun.o_bias): subtracted from the
+    # "O" logit, it trades precision for recall
+    o_bias = float(nlp.meta.get("shinbun", {}).get("o_bias", 0.0))
+    return tags, cons, o_bias, tags.index("O")
+
+
+def predict_rows(
+    nlp, rows_list, batch_size: int = 256, o_bias: float | None = None, scorer=None
+) -> list[list[tuple[int, int, str]]]:
+    """Entity spans (first row, last row + 1, label) per sentence, from feature-hash rows
+    (numpy arrays as :class:`FastFeatures` or :class:`~pipeline.stages.zh_features.ZhBigramFeatures`
+    make them) or from spaCy ``Doc`` objects (the reference path).
+
+    ``scorer``, when given, maps a batch of ``rows_list`` items to their tag scores instead
+    of the thinc model (the zh path passes embedded arrays and a :class:`NumpyTagger`).
+    """
+    tagger = _tagger(nlp)
+    tags, (trans, start, end), default_bias, o_index = _decoder(nlp)
+    if o_bias is None:
+        o_bias = default_bias
+    if scorer is None:
+        def scorer(batch):
+            return tagger.model.predict([_FeatureRows(x) if isinstance(x, np.ndarray) else x for x in batch])
+    result: list[list[tuple[int, int, str]]] = [[] for _ in rows_list]
+    # batches of similar length (less padding in the Viterbi loop)
+    order = sorted(range(len(rows_list)), key=lambda i: len(rows_list[i]))
+    for bstart in range(0, len(order), batch_size):
+        idx = [i for i in order[bstart : bstart + batch_size] if len(rows_list[i])]
+        if not idx:
+            continue
+        scores = scorer([rows_list[i] for i in idx])
+        if o_bias:
+            for x in scores:
+                x[:, o_index] -= o_bias
+        for i, path in zip(idx, decode_batch(scores, trans, start, end)):
+            result[i] = tags_to_spans(path, tags)
+    return result
+
+
 def predict_entities(
     nlp, arrays_list, batch_size: int = 256, fast: bool = True, o_bias: float | None = None
 ) -> list[list[tuple[int, int, str]]]:
@@ -508,44 +565,21 @@ def predict_entities(
             d, offs = next(res), a[3]
             out.append([(offs[e.start][0], offs[e.end - 1][1], e.label_) for e in d.ents])
         return out
-    tagger = _tagger(nlp)
-    tags = list(tagger.labels)
-    key = tuple(tags)
-    cons = _CONSTRAINTS.get(key)
-    if cons is None:
-        cons = _CONSTRAINTS[key] = biluo_constraints(tags)
-    trans, start, end = cons
-    if o_bias is None:
-        # a decoding prior chosen on the dev sets (meta.json shinbun.o_bias): subtracted from the
-        # "O" logit, it trades precision for recall
-        o_bias = float(nlp.meta.get("shinbun", {}).get("o_bias", 0.0))
-    o_index = tags.index("O")
-    vocab = nlp.vocab
-    feats = None
     if fast:
-        feats = _FAST.get(id(nlp))
-        if feats is None or feats.vocab is not vocab:
-            feats = _FAST[id(nlp)] = FastFeatures(nlp)
-    result: list[list[tuple[int, int, str]]] = [[] for _ in arrays_list]
-    # batches of similar length (less padding in the Viterbi loop)
-    order = sorted(range(len(arrays_list)), key=lambda i: len(arrays_list[i][0]))
-    for bstart in range(0, len(order), batch_size):
-        idx = [i for i in order[bstart : bstart + batch_size] if arrays_list[i][0]]
-        if not idx:
-            continue
-        if feats is not None:
-            docs = [feats.rows(arrays_list[i]) for i in idx]
-        else:
-            docs = [make_doc(vocab, arrays_list[i]) for i in idx]
-        scores = tagger.model.predict(docs)
-        if o_bias:
-            for x in scores:
-                x[:, o_index] -= o_bias
-        paths = decode_batch(scores, trans, start, end)
-        for i, path in zip(idx, paths):
-            offs = arrays_list[i][3]
-            result[i] = [(offs[a][0], offs[b - 1][1], lab) for a, b, lab in tags_to_spans(path, tags)]
-    return result
+        feats = _fast_features(nlp)
+        rows_list = [feats.rows(a).rows if a[0] else np.zeros((0, len(feats.plan)), np.uint64) for a in arrays_list]
+        spans = predict_rows(nlp, rows_list, batch_size, o_bias)
+    else:
+        spans = _predict_docs(nlp, arrays_list, batch_size, o_bias)
+    return [
+        [(a[3][s][0], a[3][e - 1][1], lab) for s, e, lab in sent] for a, sent in zip(arrays_list, spans)
+    ]
+
+
+def _predict_docs(nlp, arrays_list, batch_size, o_bias):
+    """The reference path: spaCy ``Doc`` objects through the model (tests compare it with the fast one)."""
+    docs = [make_doc(nlp.vocab, a) if a[0] else () for a in arrays_list]
+    return predict_rows(nlp, docs, batch_size, o_bias)
 
 
 def resolve_model_path(model: str | Path) -> Path:
@@ -575,6 +609,8 @@ class SpacyNER:
         self.batch_size = batch_size
         self._nlp = None
         self._tokenizer = None
+        self._zh_feats = None
+        self._np_tagger = None
 
     # -- lazy resources (workers fork, so nothing heavy happens in __init__) --
     def _get_nlp(self):
@@ -615,9 +651,54 @@ class SpacyNER:
                 out.append(zh_doc_arrays(text, sent.start, sent.end, stoks, self.features))
         return out
 
-    def predict_arrays(self, arrays_list) -> list[list[tuple[int, int, str]]]:
+    def predict_arrays(self, arrays_list, numpy_tagger: bool = True) -> list[list[tuple[int, int, str]]]:
+        """Entities per sentence from the per-sentence arrays. With ``numpy_tagger`` (and a model
+        of the shipped architecture) the model runs as :class:`NumpyTagger`, else through thinc."""
         nlp = self._get_nlp()
-        return predict_entities(nlp, arrays_list, self.batch_size)
+        tagger = self._numpy_tagger() if numpy_tagger else False
+        if not tagger or "ner" in nlp.pipe_names:
+            return predict_entities(nlp, arrays_list, self.batch_size)
+        feats = _fast_features(nlp)
+        rows_list = [feats.rows(a).rows if a[0] else np.zeros((0, len(feats.plan)), np.uint64) for a in arrays_list]
+
+        def scorer(batch):
+            # one embedding call for the whole batch (per-sentence calls cost more than thinc's)
+            X = tagger.embed(np.concatenate(batch))
+            return tagger.scores(np.split(X, np.cumsum([len(r) for r in batch])[:-1]))
+
+        spans = predict_rows(nlp, rows_list, self.batch_size, scorer=scorer)
+        return [[(a[3][s][0], a[3][e - 1][1], lab) for s, e, lab in sent] for a, sent in zip(arrays_list, spans)]
+
+    def _zh_features(self):
+        if self._zh_feats is None:
+            from pipeline.stages.zh_features import ZhBigramFeatures
+
+            self._zh_feats = ZhBigramFeatures(_fast_features(self._get_nlp()))
+        return self._zh_feats
+
+    def _numpy_tagger(self):
+        if self._np_tagger is None:
+            from pipeline.stages.fast_tagger import NumpyTagger
+
+            self._np_tagger = NumpyTagger.from_model(_tagger(self._get_nlp()).model) or False
+        return self._np_tagger
+
+    def predict_zh_article(self, text: str, sentences, tokens, cached: bool = True) -> list[tuple[int, int, str]]:
+        """Entities of a whole article with the vectorised ``zh-bigram`` features; ``cached``
+        uses per-key cached embeddings (:meth:`ZhBigramFeatures.embedded`) when the model's
+        architecture allows it."""
+        nlp = self._get_nlp()
+        tagger = self._numpy_tagger() if cached else False
+        if tagger:
+            per_sent = self._zh_features().embedded(text, sentences, tokens, tagger)
+            spans = predict_rows(nlp, [x for x, _ in per_sent], self.batch_size, scorer=tagger.scores)
+        else:
+            per_sent = self._zh_features().rows(text, sentences, tokens)
+            spans = predict_rows(nlp, [r for r, _ in per_sent], self.batch_size)
+        out = []
+        for (_, pos), sent in zip(per_sent, spans):
+            out.extend((int(pos[a]), int(pos[b - 1]) + 1, lab) for a, b, lab in sent)
+        return out
 
     def __call__(self, doc: Document) -> list[Entity]:
         from pipeline.record import Entity
@@ -629,11 +710,11 @@ class SpacyNER:
         tokens = sorted(doc.tokens, key=lambda t: (t.start, t.end)) if doc.tokens else []
         if not tokens:
             tokens = self._tokenize(text, sentences)
-        arrays_list = [a for a in self.sentence_arrays(text, sentences, tokens)]
-        keep = [a for a in arrays_list if a[0]]
-        ents = []
-        for sent_ents in self.predict_arrays(keep):
-            for s, e, lab in sent_ents:
-                ents.append(Entity(start=s, end=e, label=lab, source=self.name, score=None))
+        if self.lang == "zh" and self.features == "zh-bigram":
+            found = self.predict_zh_article(text, sentences, tokens)
+        else:
+            arrays_list = [a for a in self.sentence_arrays(text, sentences, tokens)]
+            found = [e for sent in self.predict_arrays([a for a in arrays_list if a[0]]) for e in sent]
+        ents = [Entity(start=s, end=e, label=lab, source=self.name, score=None) for s, e, lab in found]
         ents.sort(key=lambda x: (x.start, x.end))
         return ents

@@ -1,0 +1,243 @@
+"""Vectorised feature rows for the character-level Chinese model (feature set ``zh-bigram``).
+
+:func:`pipeline.stages.ner_spacy.zh_doc_arrays` builds the same features one character at a
+time as strings (the form training uses); profiling the zh pipeline showed that loop plus
+the per-string hashing at about a quarter of the whole zh run time. Here a whole article is
+done at once with numpy over code points:
+
+* each character's *right-bigram key* (its code point and the next one in the sentence) and
+  *left-bigram key* are 64-bit integers, computed with array arithmetic;
+* a key is turned into its feature hashes (exactly the values ``FastFeatures`` gives for the
+  string, so the model sees identical input: tests compare the two paths) once per process
+  and remembered in a dict from key to a row of a growing table; an article then costs one
+  dict lookup per character and key instead of string building and hashing;
+* the jieba word-position tags (``B2``, ``M4``, ``S1``...) come from the token boundaries
+  with array operations over the 20 possible tags.
+
+The cache is bounded (``CACHE_KEYS`` per table); when full it starts again empty, which
+changes no output (every row is a pure function of its key).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pipeline.record import Span, Token
+    from pipeline.stages.fast_tagger import NumpyTagger
+    from pipeline.stages.ner_spacy import FastFeatures
+
+CACHE_KEYS = 400_000
+_SHIFT = 22  # code points are < 2**21; the two sentinels below are >= 2**21
+_END = 0x110000  # "</s>": no next character in the sentence
+_START = 0x110001  # "<s>": no previous character in the sentence
+_SPACE_CPS: np.ndarray | None = None
+
+# word-position tag of a character: kind (B, M, E, S) and the word length capped at 4
+_KINDS = ("B", "M", "E", "S")
+
+
+def _space_code_points() -> np.ndarray:
+    """Code points for which ``str.isspace`` is true (all are below U+3001)."""
+    global _SPACE_CPS
+    if _SPACE_CPS is None:
+        _SPACE_CPS = np.array([i for i in range(0x3001) if chr(i).isspace()], dtype=np.uint32)
+    return _SPACE_CPS
+
+
+def code_points(text: str) -> np.ndarray:
+    """The code points of ``text`` (lone surrogates kept as themselves)."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4").astype(np.uint32)
+
+
+class _KeyTable:
+    """key (int) -> row of feature hashes, remembered in a growing uint64 table."""
+
+    def __init__(self, width: int, compute) -> None:
+        self.width = width
+        self.compute = compute
+        self._reset()
+
+    def _reset(self) -> None:
+        self.index: dict[int, int] = {}
+        self.table = np.zeros((1024, self.width), dtype=np.uint64)
+        self.vectors: np.ndarray | None = None  # partial embeddings of the rows, filled on demand
+        self.n_vectors = 0
+
+    def vectors_for(self, idx: np.ndarray, embed) -> np.ndarray:
+        """``embed(rows)`` of the rows ``idx`` (as :meth:`lookup_index` returned), remembered."""
+        n = len(self.index)
+        if n > self.n_vectors:
+            new = embed(self.table[self.n_vectors : n])
+            if self.vectors is None or len(self.vectors) < len(self.table):
+                grown = np.zeros((len(self.table), new.shape[1]), dtype=np.float32)
+                if self.vectors is not None:
+                    grown[: self.n_vectors] = self.vectors[: self.n_vectors]
+                self.vectors = grown
+            self.vectors[self.n_vectors : n] = new
+            self.n_vectors = n
+        return self.vectors[idx]
+
+    def lookup(self, keys: np.ndarray) -> np.ndarray:
+        return self.table[self.lookup_index(keys)]
+
+    def lookup_index(self, keys: np.ndarray) -> np.ndarray:
+        if len(self.index) + len(keys) > CACHE_KEYS:
+            self._reset()
+        klist = keys.tolist()
+        get = self.index.get
+        idx = np.array([get(k, -1) for k in klist], dtype=np.int64)
+        miss = np.flatnonzero(idx < 0)
+        if miss.size:
+            index = self.index
+            for j in miss.tolist():
+                k = klist[j]
+                r = index.get(k)
+                if r is None:
+                    r = len(index)
+                    if r >= len(self.table):
+                        grown = np.zeros((2 * len(self.table), self.width), dtype=np.uint64)
+                        grown[: len(self.table)] = self.table
+                        self.table = grown
+                    self.table[r] = self.compute(k)
+                    index[k] = r
+                idx[j] = r
+        return idx
+
+
+class ZhBigramFeatures:
+    """Feature rows of the ``zh-bigram`` set for every sentence of an article at once."""
+
+    def __init__(self, feats: FastFeatures) -> None:
+        from pipeline.stages.ner_spacy import norm_text
+
+        self.plan = feats.plan
+        self._norm = norm_text
+        lexrow, sid = feats._lexrow, feats._sid
+        self._right = _KeyTable(6, lambda k: lexrow(self._char(k >> _SHIFT) + self._char(k & ((1 << _SHIFT) - 1))))
+        self._left = _KeyTable(1, lambda k: (sid(self._char(k >> _SHIFT) + self._char(k & ((1 << _SHIFT) - 1))),))
+        # tag code = kind * 5 + capped length (S1 = 3 * 5 + 1)
+        self._tag_vectors: np.ndarray | None = None
+        self._tag_vectors_of = None
+        self._tag_hash = np.zeros(20, dtype=np.uint64)
+        for kind_i, kind in enumerate(_KINDS):
+            for ln in range(1, 5):
+                self._tag_hash[kind_i * 5 + ln] = sid(f"{kind}{ln}")
+
+    def _char(self, cp: int) -> str:
+        if cp == _END:
+            return "</s>"
+        if cp == _START:
+            return "<s>"
+        return self._norm(chr(cp))
+
+    def _prepare(self, text: str, sentences: list[Span], tokens: list[Token]):
+        """Row keys of every kept character of the article: (positions, sentence of each,
+        right-key rows, left-key rows, tag codes)."""
+        cps = code_points(text)
+        s_start = np.array([s.start for s in sentences], dtype=np.int64)
+        s_end = np.array([s.end for s in sentences], dtype=np.int64)
+        lens = np.maximum(s_end - s_start, 0)
+        total = int(lens.sum())
+        sent_of = np.repeat(np.arange(len(sentences)), lens)
+        pos = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(lens) - lens, lens) + np.repeat(s_start, lens)
+        cur = cps[pos].astype(np.uint64)
+        nxt_pos = pos + 1
+        has_next = nxt_pos < s_end[sent_of]
+        nxt = np.where(has_next, cps[np.minimum(nxt_pos, len(cps) - 1)], _END).astype(np.uint64)
+        has_prev = pos > s_start[sent_of]
+        prv = np.where(has_prev, cps[np.maximum(pos - 1, 0)], _START).astype(np.uint64)
+
+        keep = ~np.isin(cps[pos], _space_code_points())
+        pos, cur, nxt, prv, sent_of = pos[keep], cur[keep], nxt[keep], prv[keep], sent_of[keep]
+
+        # word-position tags: characters inside a token that lies wholly inside one sentence
+        tag = np.full(len(text), 3 * 5 + 1, dtype=np.int64)  # S1
+        if tokens:
+            ts = np.fromiter((t.start for t in tokens), dtype=np.int64, count=len(tokens))
+            te = np.fromiter((t.end for t in tokens), dtype=np.int64, count=len(tokens))
+            si = np.searchsorted(s_start, ts, side="right") - 1
+            inside = (si >= 0) & (ts >= s_start[np.maximum(si, 0)]) & (te <= s_end[np.maximum(si, 0)]) & (te > ts)
+            ts, te = ts[inside], te[inside]
+            tl = te - ts
+            cap = np.minimum(tl, 4)
+            covered = np.repeat(np.arange(len(ts)), tl)
+            offset = np.arange(int(tl.sum()), dtype=np.int64) - np.repeat(np.cumsum(tl) - tl, tl)
+            L = tl[covered]
+            kind = np.where(L == 1, 3, np.where(offset == 0, 0, np.where(offset == L - 1, 2, 1)))
+            tag[ts[covered] + offset] = kind * 5 + cap[covered]
+        right = self._right.lookup_index((cur << np.uint64(_SHIFT)) | nxt)
+        left = self._left.lookup_index((prv << np.uint64(_SHIFT)) | cur)
+        return pos, sent_of, right, left, tag[pos]
+
+    def _split(self, arr: np.ndarray, sent_of: np.ndarray, n_sentences: int) -> list[np.ndarray]:
+        counts = np.bincount(sent_of, minlength=n_sentences)
+        return np.split(arr, np.cumsum(counts)[:-1])
+
+    def rows(
+        self, text: str, sentences: list[Span], tokens: list[Token]
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per sentence: (feature rows, code-point positions of the rows' characters).
+
+        Whitespace characters get no row (as in ``zh_doc_arrays``) but still count as the
+        neighbour of the characters beside them.
+        """
+        if not sentences:
+            return []
+        pos, sent_of, right_i, left_i, tag = self._prepare(text, sentences, tokens)
+        right, left = self._right.table[right_i], self._left.table[left_i]
+        cols = []
+        for kind_name, k in self.plan:
+            if kind_name == "lex":
+                cols.append(right[:, k])
+            elif kind_name == "tag":
+                cols.append(self._tag_hash[tag])
+            else:
+                cols.append(left[:, 0])
+        allrows = np.ascontiguousarray(np.stack(cols, axis=1)) if len(pos) else np.zeros((0, len(cols)), np.uint64)
+        n = len(sentences)
+        return list(zip(self._split(allrows, sent_of, n), self._split(pos, sent_of, n)))
+
+    def embedded(
+        self, text: str, sentences: list[Span], tokens: list[Token], tagger: NumpyTagger
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per sentence: (the model's embedding-layer output, positions), through per-key
+        cached partial embeddings: the columns that depend on the right-bigram key, on the
+        left-bigram key and on the tag are each embedded once per key and summed here."""
+        if not sentences:
+            return []
+        pos, sent_of, right_i, left_i, tag = self._prepare(text, sentences, tokens)
+        ncols = len(self.plan)
+        groups = {"lex": [], "lemma": [], "tag": []}
+        for i, e in enumerate(tagger.embeds):
+            groups[self.plan[e.column][0]].append(i)
+
+        def embed_right(table_rows):
+            ids = np.zeros((len(table_rows), ncols), dtype=np.uint64)
+            for j, (kind_name, k) in enumerate(self.plan):
+                if kind_name == "lex":
+                    ids[:, j] = table_rows[:, k]
+            return tagger.column_embedding(ids, groups["lex"])
+
+        def embed_left(table_rows):
+            ids = np.zeros((len(table_rows), ncols), dtype=np.uint64)
+            for j, (kind_name, _) in enumerate(self.plan):
+                if kind_name == "lemma":
+                    ids[:, j] = table_rows[:, 0]
+            return tagger.column_embedding(ids, groups["lemma"])
+
+        if self._tag_vectors is None or self._tag_vectors_of is not tagger:
+            ids = np.zeros((len(self._tag_hash), ncols), dtype=np.uint64)
+            for j, (kind_name, _) in enumerate(self.plan):
+                if kind_name == "tag":
+                    ids[:, j] = self._tag_hash
+            self._tag_vectors = tagger.column_embedding(ids, groups["tag"])
+            self._tag_vectors_of = tagger
+        summed = self._right.vectors_for(right_i, embed_right)
+        summed += self._left.vectors_for(left_i, embed_left)
+        summed += self._tag_vectors[tag]
+        X = tagger.normalise_embedding(summed)
+        n = len(sentences)
+        return list(zip(self._split(X, sent_of, n), self._split(pos, sent_of, n)))
