@@ -97,3 +97,69 @@ def test_two_megabytes_is_fast() -> None:
     for _ in range(10):
         assert detect_language(text) == "zh-Hans"
     assert time.perf_counter() - t0 < 10.0  # linear-time guard; generous for a loaded CI machine
+
+
+def _reference_detect(text: str) -> str:
+    """The per-character loop ``detect_language`` replaced by a class table (kept here as the
+    specification the vectorised version must match exactly)."""
+    from pipeline.stages.langid import _is_han, _is_kana, _sample
+
+    if not text:
+        return "und"
+    kana = han = other = latin = hangul = 0
+    han_chars = []
+    for ch in _sample(text):
+        cp = ord(ch)
+        if cp < 0x3000:
+            if cp >= 0x80 and ch.isalpha():
+                other += 1
+            elif cp < 0x80 and ("a" <= ch <= "z" or "A" <= ch <= "Z"):
+                latin += 1
+            continue
+        if _is_han(cp):
+            han += 1
+            han_chars.append(ch)
+        elif _is_kana(cp):
+            kana += 1
+        elif ch.isalpha() and not (0x3000 <= cp <= 0x30FF):
+            other += 1
+            if 0xAC00 <= cp <= 0xD7A3 or 0x3131 <= cp <= 0x318E:
+                hangul += 1
+    cjk = kana + han
+    letters = cjk + other + latin * 0.25
+    if cjk < 2 or cjk < 0.3 * letters or hangul >= cjk:
+        return "und"
+    if kana >= 0.05 * cjk:
+        return "ja"
+    trad_only, simp_only, jp_only = script_tables()
+    n_trad = sum(1 for ch in han_chars if ch in trad_only)
+    n_simp = sum(1 for ch in han_chars if ch not in trad_only and ch in simp_only)
+    n_jp = sum(1 for ch in han_chars if ch not in trad_only and ch not in simp_only and ch in jp_only)
+    if n_jp and n_jp >= 0.1 * (n_trad + n_simp + n_jp):
+        return "ja"
+    return "zh-Hant" if n_trad > n_simp else "zh-Hans"
+
+
+_MIXED = st.text(
+    alphabet=st.one_of(
+        st.characters(min_codepoint=0x20, max_codepoint=0x7F),
+        st.characters(min_codepoint=0x3000, max_codepoint=0x30FF),
+        st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF),
+        st.characters(min_codepoint=0xAC00, max_codepoint=0xD7A3),
+        st.characters(min_codepoint=0x20000, max_codepoint=0x2A6DF),
+        st.characters(min_codepoint=0x80, max_codepoint=0x2FFF),
+        st.sampled_from("國學體説話們这时经脳駅図台后々ー・ｶｰ"),
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_MIXED)
+def test_vectorised_detection_equals_the_reference_loop(text):
+    assert detect_language(text) == _reference_detect(text)
+
+
+def test_vectorised_detection_on_long_and_astral_text():
+    for text in ("𠮷野家の牛丼" * 900, "這個問題我們" * 1000 + "这个问题我们" * 10, "ａｂｃ" * 3000 + "东京", "\ud800孤立"):
+        assert detect_language(text) == _reference_detect(text)

@@ -294,3 +294,31 @@ def test_viterbi_equals_brute_force_on_random_scores():
             if total > best:
                 best, best_path = total, list(cand)
         assert path == best_path
+
+
+def test_bigram_table_changes_no_feature(zh, tmp_path):
+    """The packaged frequent-bigram table only saves work: rows equal those computed without
+    it; a table whose rows do not match the reference code is not used."""
+    import numpy as np
+
+    from pipeline.stages.ner_spacy import MODELS_DIR, _fast_features
+    from pipeline.stages.zh_features import ZhBigramFeatures
+
+    packaged = MODELS_DIR / "zh-bigrams.npz"
+    if not packaged.exists():
+        pytest.skip("no packaged zh-bigrams.npz")
+    ff = _fast_features(zh._get_nlp())
+    with_table = ZhBigramFeatures(ff, table=True)
+    without = ZhBigramFeatures(ff, table=None)
+    assert with_table._bigrams.preloaded is not None and without._bigrams.preloaded is None
+    for text in ZH_TEXTS:
+        d = _doc(text, "zh", sentences=_sentences(text))
+        tokens = sorted(d.tokens, key=lambda t: (t.start, t.end))
+        for (a, pa), (b, pb) in zip(with_table.rows(text, d.sentences, tokens), without.rows(text, d.sentences, tokens)):
+            assert np.array_equal(a, b) and np.array_equal(pa, pb)
+    with np.load(packaged) as data:
+        keys, rows = data["keys"], data["rows"].copy()
+    rows[len(keys) // 2, 1] += 1
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, keys=keys, rows=rows)
+    assert ZhBigramFeatures(ff, table=bad)._bigrams.preloaded is None

@@ -305,12 +305,13 @@ def viterbi_batch(score_list, trans, start, end) -> list[list[int]]:
     running = (slens[:, None] > np.arange(L)[None, :]).sum(axis=0)  # sentences longer than t
     bp = np.zeros((b, L, k), dtype="intp")
     delta = s[:, 0] + start
+    rows, cols = np.arange(b)[:, None], np.arange(k)[None, :]
     for t in range(1, L):
         n = running[t]
         cand = delta[:n, :, None] + trans
         arg = cand.argmax(axis=1)
         bp[:n, t] = arg
-        delta[:n] = np.take_along_axis(cand, arg[:, None, :], axis=1)[:, 0] + s[:n, t]
+        delta[:n] = cand[rows[:n], arg, cols] + s[:n, t]
     cur = (delta + end).argmax(axis=1)
     path = np.zeros((b, L), dtype="intp")
     for t in range(L - 1, 0, -1):
@@ -490,6 +491,11 @@ class FastFeatures:
 
 
 _FAST: dict[int, FastFeatures] = {}
+# Loaded models by path, shared by every SpacyNER of the process (models are read-only at
+# inference): a second Pipeline in the same process, or a worker forked after a model was
+# loaded, does not load it again. The zh feature caches are shared the same way.
+_LOADED: dict[str, object] = {}
+_ZH_FEATURES: dict[int, object] = {}
 
 
 def _fast_features(nlp) -> FastFeatures:
@@ -615,13 +621,28 @@ class SpacyNER:
     # -- lazy resources (workers fork, so nothing heavy happens in __init__) --
     def _get_nlp(self):
         if self._nlp is None:
-            import spacy
+            key = str(self.path.resolve())
+            nlp = _LOADED.get(key)
+            if nlp is None:
+                import spacy
 
-            register_architectures()
-            nlp = spacy.load(self.path)
-            use_fast_gemm(nlp)
+                register_architectures()
+                nlp = spacy.load(self.path)
+                use_fast_gemm(nlp)
+                _LOADED[key] = nlp
             self._nlp = nlp
         return self._nlp
+
+    def _zh_features(self):
+        if self._zh_feats is None:
+            from pipeline.stages.zh_features import ZhBigramFeatures
+
+            nlp = self._get_nlp()
+            feats = _ZH_FEATURES.get(id(nlp))
+            if feats is None:
+                feats = _ZH_FEATURES[id(nlp)] = ZhBigramFeatures(_fast_features(nlp))
+            self._zh_feats = feats
+        return self._zh_feats
 
     def _tokenize(self, text, spans):
         if self._tokenizer is None:
@@ -669,12 +690,6 @@ class SpacyNER:
         spans = predict_rows(nlp, rows_list, self.batch_size, scorer=scorer)
         return [[(a[3][s][0], a[3][e - 1][1], lab) for s, e, lab in sent] for a, sent in zip(arrays_list, spans)]
 
-    def _zh_features(self):
-        if self._zh_feats is None:
-            from pipeline.stages.zh_features import ZhBigramFeatures
-
-            self._zh_feats = ZhBigramFeatures(_fast_features(self._get_nlp()))
-        return self._zh_feats
 
     def _numpy_tagger(self):
         if self._np_tagger is None:

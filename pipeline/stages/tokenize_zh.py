@@ -65,11 +65,10 @@ class JiebaTokenizer:
     def tokenize(self, text: str, spans: Iterable[Span]) -> list[Token]:
         tok = self._get()
         tokens: list[Token] = []
+        rust = self.backend == "rust"
         for span in spans:
             chunk = text[span.start : span.end]
-            words = tok.tokenize(chunk, hmm=self.hmm) if self.backend == "rust" else tok.tokenize(chunk, HMM=self.hmm)
-            for word, start, end in words:
-                if word.isspace():
-                    continue
-                tokens.append(Token(start=span.start + start, end=span.start + end))
+            words = tok.tokenize(chunk, hmm=self.hmm) if rust else tok.tokenize(chunk, HMM=self.hmm)
+            base = span.start
+            tokens.extend([Token(base + start, base + end) for word, start, end in words if not word.isspace()])
         return tokens

@@ -20,6 +20,7 @@ changes no output (every row is a pure function of its key).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -33,6 +34,7 @@ CACHE_KEYS = 400_000
 _SHIFT = 22  # code points are < 2**21; the two sentinels below are >= 2**21
 _END = 0x110000  # "</s>": no next character in the sentence
 _START = 0x110001  # "<s>": no previous character in the sentence
+_LOW = (1 << _SHIFT) - 1
 _SPACE_CPS: np.ndarray | None = None
 
 # word-position tag of a character: kind (B, M, E, S) and the word length capped at 4
@@ -53,32 +55,47 @@ def code_points(text: str) -> np.ndarray:
 
 
 class _KeyTable:
-    """key (int) -> row of feature hashes, remembered in a growing uint64 table."""
+    """key (int) -> row of feature hashes, remembered in a growing uint64 table.
 
-    def __init__(self, width: int, compute) -> None:
+    ``preloaded`` (keys, rows) are inserted first and again after every reset.
+    """
+
+    def __init__(self, width: int, compute, preloaded: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         self.width = width
         self.compute = compute
+        self.preloaded = preloaded
         self._reset()
 
     def _reset(self) -> None:
         self.index: dict[int, int] = {}
         self.table = np.zeros((1024, self.width), dtype=np.uint64)
-        self.vectors: np.ndarray | None = None  # partial embeddings of the rows, filled on demand
-        self.n_vectors = 0
+        # per slot: (partial embeddings of the rows, which rows have one), filled on demand
+        self.vectors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        if self.preloaded is not None:
+            keys, rows = self.preloaded
+            self.index = dict(zip(keys.tolist(), range(len(keys))))
+            self.table = np.zeros((max(1024, 2 * len(keys)), self.width), dtype=np.uint64)
+            self.table[: len(keys)] = rows
 
-    def vectors_for(self, idx: np.ndarray, embed) -> np.ndarray:
-        """``embed(rows)`` of the rows ``idx`` (as :meth:`lookup_index` returned), remembered."""
-        n = len(self.index)
-        if n > self.n_vectors:
-            new = embed(self.table[self.n_vectors : n])
-            if self.vectors is None or len(self.vectors) < len(self.table):
-                grown = np.zeros((len(self.table), new.shape[1]), dtype=np.float32)
-                if self.vectors is not None:
-                    grown[: self.n_vectors] = self.vectors[: self.n_vectors]
-                self.vectors = grown
-            self.vectors[self.n_vectors : n] = new
-            self.n_vectors = n
-        return self.vectors[idx]
+    def vectors_for(self, slot: str, idx: np.ndarray, embed, width: int) -> np.ndarray:
+        """``embed(rows)`` of the rows ``idx`` (as :meth:`lookup_index` returned), remembered
+        under ``slot`` (one table can feed several embeddings). np.zeros memory is only
+        committed where rows are written, so untouched preloaded rows cost nothing."""
+        vec, has = self.vectors.get(slot, (None, None))
+        if vec is None or len(vec) < len(self.table):
+            grown = np.zeros((len(self.table), width), dtype=np.float32)
+            grown_has = np.zeros(len(self.table), dtype=bool)
+            if vec is not None:
+                grown[: len(vec)] = vec
+                grown_has[: len(has)] = has
+            vec, has = grown, grown_has
+            self.vectors[slot] = (vec, has)
+        missing = idx[~has[idx]]
+        if missing.size:
+            missing = np.unique(missing)
+            vec[missing] = embed(self.table[missing])
+            has[missing] = True
+        return vec[idx]
 
     def lookup(self, keys: np.ndarray) -> np.ndarray:
         return self.table[self.lookup_index(keys)]
@@ -110,28 +127,101 @@ class _KeyTable:
 class ZhBigramFeatures:
     """Feature rows of the ``zh-bigram`` set for every sentence of an article at once."""
 
-    def __init__(self, feats: FastFeatures) -> None:
+    def __init__(self, feats: FastFeatures, table: Path | None | bool = True) -> None:
+        """``table``: the frequent-bigram table to preload (``True``: the packaged
+        ``pipeline/models/zh-bigrams.npz`` when present; ``None``/``False``: none)."""
+        from spacy.lang.lex_attrs import prefix, word_shape
+        from spacy.strings import get_string_id
+
         from pipeline.stages.ner_spacy import norm_text
 
         self.plan = feats.plan
         self._norm = norm_text
-        lexrow, sid = feats._lexrow, feats._sid
-        self._right = _KeyTable(6, lambda k: lexrow(self._char(k >> _SHIFT) + self._char(k & ((1 << _SHIFT) - 1))))
-        self._left = _KeyTable(1, lambda k: (sid(self._char(k >> _SHIFT) + self._char(k & ((1 << _SHIFT) - 1))),))
-        # tag code = kind * 5 + capped length (S1 = 3 * 5 + 1)
+        self._getters = feats._getters  # ORTH, NORM, LOWER, PREFIX, SUFFIX, SHAPE (as FastFeatures)
+        self._sid = feats._sid
+        self._word_shape = word_shape
+        self._hash = get_string_id  # for bigram strings: each is hashed once per key, no cache needed
+        # the cached shortcuts below are only valid for spaCy's own prefix and shape functions
+        self._shortcuts = self._getters[3] is prefix and self._getters[5] is word_shape
+        # ORTH (0) is always computed: it is the LEMMA hash of the next character (see _prepare)
+        self._lex_needed = sorted({0} | {k for kind, k in self.plan if kind == "lex"})
+        self._norm_cp: dict[int, str] = {}
+        self._shape_ch: dict[str, str] = {}
+        self._bigrams = _KeyTable(6, self._bigram_row, self._load_table(table, feats))
         self._tag_vectors: np.ndarray | None = None
         self._tag_vectors_of = None
+        # tag code = kind * 5 + capped length (S1 = 3 * 5 + 1)
         self._tag_hash = np.zeros(20, dtype=np.uint64)
+        sid = self._sid
         for kind_i, kind in enumerate(_KINDS):
             for ln in range(1, 5):
                 self._tag_hash[kind_i * 5 + ln] = sid(f"{kind}{ln}")
 
+    def _load_table(self, table, feats) -> tuple[np.ndarray, np.ndarray] | None:
+        """(keys, rows) of the frequent-bigram table (``scripts/build_zh_bigrams.py``), or None.
+
+        A sample of its rows is recomputed with the reference code; on any difference (a table
+        built with other feature code) it is not used, and nothing but speed changes."""
+        if table is True:
+            from pipeline.stages.ner_spacy import MODELS_DIR
+
+            table = MODELS_DIR / "zh-bigrams.npz"
+        if not table or not Path(table).exists():
+            return None
+        with np.load(table) as data:
+            keys, rows = data["keys"], data["rows"]
+        if keys.ndim != 1 or rows.shape != (len(keys), 6):
+            return None
+        for i in sorted({0, len(keys) // 2, len(keys) - 1}) if len(keys) else []:
+            k = int(keys[i])
+            word = self._norm(chr(k >> _SHIFT)) + self._norm(chr(k & _LOW))
+            if tuple(int(x) for x in rows[i]) != feats._lexrow(word):
+                return None
+        return keys, rows
+
     def _char(self, cp: int) -> str:
-        if cp == _END:
-            return "</s>"
-        if cp == _START:
-            return "<s>"
-        return self._norm(chr(cp))
+        r = self._norm_cp.get(cp)
+        if r is None:
+            if cp == _END:
+                r = "</s>"
+            elif cp == _START:
+                r = "<s>"
+            else:
+                r = self._norm(chr(cp))
+            self._norm_cp[cp] = r
+        return r
+
+    def _shape(self, word: str) -> str:
+        # spaCy's word_shape, from per-character shape letters: for words of at most 4 characters
+        # no run is long enough to be cut, so the shape is the shape letters joined
+        if len(word) > 4:
+            return self._word_shape(word)
+        out = ""
+        for ch in word:
+            c = self._shape_ch.get(ch)
+            if c is None:
+                c = self._shape_ch[ch] = self._word_shape(ch)
+            out += c
+        return out
+
+    def _bigram_row(self, key: int) -> tuple[int, ...]:
+        """The lexeme-attribute hashes of a bigram, for the attributes the model reads and ORTH
+        (others stay 0): what ``FastFeatures._lexrow`` gives, computed with cached pieces."""
+        word = self._char(key >> _SHIFT) + self._char(key & _LOW)
+        h, g = self._hash, self._getters
+        orth = h(word)
+        row = [orth, 0, 0, 0, 0, 0]
+        for a in self._lex_needed:
+            if a == 0:
+                continue
+            if a == 5 and self._shortcuts:
+                row[a] = self._sid(self._shape(word))
+            elif a == 3 and self._shortcuts:
+                row[a] = self._sid(word[0])
+            else:
+                v = g[a](word)
+                row[a] = orth if v == word else h(v)  # NORM/LOWER of a lowercased bigram: itself
+        return tuple(row)
 
     def _prepare(self, text: str, sentences: list[Span], tokens: list[Token]):
         """Row keys of every kept character of the article: (positions, sentence of each,
@@ -168,9 +258,14 @@ class ZhBigramFeatures:
             L = tl[covered]
             kind = np.where(L == 1, 3, np.where(offset == 0, 0, np.where(offset == L - 1, 2, 1)))
             tag[ts[covered] + offset] = kind * 5 + cap[covered]
-        right = self._right.lookup_index((cur << np.uint64(_SHIFT)) | nxt)
-        left = self._left.lookup_index((prv << np.uint64(_SHIFT)) | cur)
-        return pos, sent_of, right, left, tag[pos]
+        # The left bigram of a character is the right bigram of the one before it (or "<s>" +
+        # the character, a key of the same form), and its LEMMA hash is that bigram's ORTH hash:
+        # both go through one table, looked up once per distinct key of the article.
+        n = len(pos)
+        keys = np.concatenate(((cur << np.uint64(_SHIFT)) | nxt, (prv << np.uint64(_SHIFT)) | cur))
+        uniq, inverse = np.unique(keys, return_inverse=True)
+        idx = self._bigrams.lookup_index(uniq)[inverse.reshape(-1)]
+        return pos, sent_of, idx[:n], idx[n:], tag[pos]
 
     def _split(self, arr: np.ndarray, sent_of: np.ndarray, n_sentences: int) -> list[np.ndarray]:
         counts = np.bincount(sent_of, minlength=n_sentences)
@@ -187,7 +282,7 @@ class ZhBigramFeatures:
         if not sentences:
             return []
         pos, sent_of, right_i, left_i, tag = self._prepare(text, sentences, tokens)
-        right, left = self._right.table[right_i], self._left.table[left_i]
+        right, left = self._bigrams.table[right_i], self._bigrams.table[left_i]
         cols = []
         for kind_name, k in self.plan:
             if kind_name == "lex":
@@ -225,7 +320,7 @@ class ZhBigramFeatures:
             ids = np.zeros((len(table_rows), ncols), dtype=np.uint64)
             for j, (kind_name, _) in enumerate(self.plan):
                 if kind_name == "lemma":
-                    ids[:, j] = table_rows[:, 0]
+                    ids[:, j] = table_rows[:, 0]  # ORTH of the bigram = LEMMA of its second character
             return tagger.column_embedding(ids, groups["lemma"])
 
         if self._tag_vectors is None or self._tag_vectors_of is not tagger:
@@ -235,8 +330,8 @@ class ZhBigramFeatures:
                     ids[:, j] = self._tag_hash
             self._tag_vectors = tagger.column_embedding(ids, groups["tag"])
             self._tag_vectors_of = tagger
-        summed = self._right.vectors_for(right_i, embed_right)
-        summed += self._left.vectors_for(left_i, embed_left)
+        summed = self._bigrams.vectors_for("right", right_i, embed_right, tagger.width)
+        summed += self._bigrams.vectors_for("left", left_i, embed_left, tagger.width)
         summed += self._tag_vectors[tag]
         X = tagger.normalise_embedding(summed)
         n = len(sentences)
