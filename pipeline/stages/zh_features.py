@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from pipeline.stages.fast_tagger import NumpyTagger
     from pipeline.stages.ner_spacy import FastFeatures
 
-CACHE_KEYS = 400_000
+CACHE_KEYS = 250_000
 _SHIFT = 22  # code points are < 2**21; the two sentinels below are >= 2**21
 _END = 0x110000  # "</s>": no next character in the sentence
 _START = 0x110001  # "<s>": no previous character in the sentence
