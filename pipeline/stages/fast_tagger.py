@@ -24,9 +24,40 @@ import numpy as np
 
 @dataclass
 class _Embed:
+    """A thinc ``HashEmbed`` branch: the sum of 4 hashed rows of ``table`` per id."""
+
     column: int
     seed: int
     table: np.ndarray  # (rows, width) float32
+
+    def embed(self, ids: np.ndarray, ops) -> np.ndarray:
+        keys = ops.hash(ids, self.seed) % self.table.shape[0]
+        return ops.gather_add(self.table, keys)
+
+
+@dataclass
+class _StaticVectors:
+    """A ``static_vectors`` branch (``shinbun.SumHashEmbedVectors.v1``): the pretrained vector
+    of the feature hash (binary search in ``keys``; the last row of ``V`` is the zero vector of
+    unknown keys), projected by ``W`` and ``b``."""
+
+    column: int
+    keys: np.ndarray
+    rows: np.ndarray
+    V: np.ndarray
+    W: np.ndarray
+    b: np.ndarray
+
+    def embed(self, ids: np.ndarray, ops) -> np.ndarray:  # noqa: ARG002 - same signature as _Embed
+        pos = np.searchsorted(self.keys, ids)
+        np.minimum(pos, len(self.keys) - 1, out=pos)
+        r = np.where(self.keys[pos] == ids, self.rows[pos], self.V.shape[0] - 1)
+        vx = self.V[r]
+        if vx.dtype != np.float32:
+            vx = vx.astype("float32")
+        Y = vx @ self.W.T
+        Y += self.b
+        return Y
 
 
 @dataclass
@@ -56,7 +87,7 @@ class NumpyTagger:
     """Inference for ``SumHashEmbed`` + ``MaxoutWindowEncoder`` + linear output, in numpy."""
 
     def __init__(self, embeds, ln0, blocks, pad, out_W, out_b, encoder=None, output=None) -> None:
-        self.embeds: list[_Embed] = embeds
+        self.embeds: list[_Embed | _StaticVectors] = embeds
         self.ln0 = ln0
         self.blocks: list[_Block] = blocks
         self.pad = pad
@@ -82,8 +113,13 @@ class NumpyTagger:
             add, ln = add_ln.layers
             if add.name != "add" or ln.name != "layernorm":
                 return None
-            embeds = []
+            embeds: list[_Embed | _StaticVectors] = []
             for branch in add.layers:
+                if branch.name == "static_vectors":
+                    embeds.append(_StaticVectors(
+                        int(branch.attrs["column"]), *(np.asarray(branch.get_param(n)) for n in ("keys", "rows", "V", "W", "b"))
+                    ))
+                    continue
                 getitem, he = branch.layers
                 if getitem.name != "ints-getitem" or he.name != "hashembed":
                     return None
@@ -140,9 +176,7 @@ class NumpyTagger:
         out = np.zeros((len(ids), self.width), dtype=np.float32)
         for i in which:
             e = self.embeds[i]
-            col = np.ascontiguousarray(ids[:, e.column], dtype=np.uint64)
-            keys = self._ops.hash(col, e.seed) % e.table.shape[0]
-            out += self._ops.gather_add(e.table, keys)
+            out += e.embed(np.ascontiguousarray(ids[:, e.column], dtype=np.uint64), self._ops)
         return out
 
     def embed(self, ids: np.ndarray) -> np.ndarray:
