@@ -38,6 +38,23 @@ def test_jieba_offsets_in_sentence_spans():
     assert [text[t.start : t.end] for t in toks] == ["腾讯", "公司", "在", "北京", "发布", "了", "𠮷", "新", "产品"]
 
 
+@pytest.mark.parametrize("backend", ["rust", "python"])
+def test_jieba_backends_same_words_and_exact_offsets(backend):
+    text = "前言。腾讯公司在北京 发布了𠮷新产品，陈菊红说：“很好！”"
+    tok = JiebaTokenizer(backend=backend)
+    toks = tok.tokenize(text, [Span(3, len(text))])
+    words = [text[t.start : t.end] for t in toks]
+    assert words[:9] == ["腾讯", "公司", "在", "北京", "发布", "了", "𠮷", "新", "产品"]
+    assert "陈菊红" in words
+    assert all(not w.isspace() for w in words)
+    assert tok.version.startswith("jieba-rs" if backend == "rust" else "jieba ")
+
+
+def test_jieba_unknown_backend():
+    with pytest.raises(ValueError, match="backend"):
+        JiebaTokenizer(backend="c++")
+
+
 def E(start, end, label, source="x"):
     return Entity(start, end, label, source=source)
 
