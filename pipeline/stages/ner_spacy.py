@@ -3,8 +3,9 @@
 Each model (``pipeline/models/ner-ja``, ``ner-zh``, see their ``MODEL_CARD.md``) is a spaCy 3.8
 pipeline with one ``tagger`` component named ``ner_tagger`` that predicts BILUO tags; this
 module decodes them with a constrained Viterbi (only valid BILUO sequences) into entities.
-The embedding layer ``shinbun.SumHashEmbed.v1`` is registered here (:func:`register_architectures`,
-called before loading; importing this module has no side effects).
+The embedding layers ``shinbun.SumHashEmbed.v1`` and ``shinbun.SumHashEmbedVectors.v1`` (the same plus
+projected pretrained static word vectors, used by ner-ja 0.3.0) are registered here
+(:func:`register_architectures`, called before loading; importing this module has no side effects).
 
 The models never see spaCy's tokenizer: the stage turns the pipeline's own tokens into
 per-sentence feature arrays (:func:`ja_doc_arrays`, :func:`zh_doc_arrays`), and the training
@@ -154,7 +155,8 @@ _REGISTERED = False
 
 
 def register_architectures() -> None:
-    """Register ``shinbun.SumHashEmbed.v1`` in spaCy's registry (idempotent; imports spaCy).
+    """Register ``shinbun.SumHashEmbed.v1`` and ``shinbun.SumHashEmbedVectors.v1`` in spaCy's registry
+    (idempotent; imports spaCy).
 
     A cheaper embedding than spaCy's ``MultiHashEmbed``: the hash embeddings of the token
     attributes are summed and layer-normalised instead of concatenated and mixed by a Maxout
