@@ -186,6 +186,25 @@ def biluo(offs, ents, labels, other_labels, stats):
     return tags
 
 
+def report_vector_coverage(nlp, dev_sets) -> None:
+    """Log the share of dev tokens that find a pretrained vector (``shinbun.SumHashEmbedVectors.v1``)."""
+    import numpy as np
+
+    from pipeline.stages.ner_spacy import FastFeatures
+
+    tagger = nlp.get_pipe("ner" if "ner" in nlp.pipe_names else "ner_tagger")
+    layer = next((n for n in tagger.model.walk() if n.name == "static_vectors"), None)
+    if layer is None:
+        return
+    keys, col = layer.get_param("keys"), layer.attrs["column"]
+    ff = FastFeatures(nlp)
+    print(f"static vectors: {len(keys)} keys, table {layer.get_param('V').shape} {layer.get_param('V').dtype}", flush=True)
+    for name, arrs, _ in dev_sets:
+        ids = np.concatenate([ff.rows(a).rows[:, col] for a in arrs if a[0]])
+        hit = keys[np.minimum(np.searchsorted(keys, ids), len(keys) - 1)] == ids
+        print(f"  {name}: {hit.mean():.2%} of {len(ids)} tokens have a vector", flush=True)
+
+
 def load_records(data: Path, name: str, limit: int | None = None) -> list[dict]:
     recs = list(read_gold(data / f"{name}.jsonl"))
     return recs[:limit] if limit else recs
@@ -323,6 +342,7 @@ def main() -> None:
             tagger.add_label(lab)
     if not args.resume:
         nlp.initialize(lambda: train_examples[:2000])
+    report_vector_coverage(nlp, dev_sets)
     optimizer = Adam(
         learn_rate=tcfg.get("learn_rate", 0.001),
         L2=tcfg.get("l2", 0.01),

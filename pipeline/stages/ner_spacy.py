@@ -3,8 +3,9 @@
 Each model (``pipeline/models/ner-ja``, ``ner-zh``, see their ``MODEL_CARD.md``) is a spaCy 3.8
 pipeline with one ``tagger`` component named ``ner_tagger`` that predicts BILUO tags; this
 module decodes them with a constrained Viterbi (only valid BILUO sequences) into entities.
-The embedding layer ``shinbun.SumHashEmbed.v1`` is registered here (:func:`register_architectures`,
-called before loading; importing this module has no side effects).
+The embedding layers ``shinbun.SumHashEmbed.v1`` and ``shinbun.SumHashEmbedVectors.v1`` (the same plus
+projected pretrained static word vectors, used by ner-ja 0.3.0) are registered here
+(:func:`register_architectures`, called before loading; importing this module has no side effects).
 
 The models never see spaCy's tokenizer: the stage turns the pipeline's own tokens into
 per-sentence feature arrays (:func:`ja_doc_arrays`, :func:`zh_doc_arrays`), and the training
@@ -156,7 +157,8 @@ _REGISTERED = False
 
 
 def register_architectures() -> None:
-    """Register ``shinbun.SumHashEmbed.v1`` in spaCy's registry (idempotent; imports spaCy).
+    """Register ``shinbun.SumHashEmbed.v1`` and ``shinbun.SumHashEmbedVectors.v1`` in spaCy's registry
+    (idempotent; imports spaCy).
 
     A cheaper embedding than spaCy's ``MultiHashEmbed``: the hash embeddings of the token
     attributes are summed and layer-normalised instead of concatenated and mixed by a Maxout
@@ -186,8 +188,198 @@ def register_architectures() -> None:
         model.set_dim("nO", width)
         return model
 
+    @registry.architectures("shinbun.SumHashEmbedVectors.v1")
+    def sum_hash_embed_vectors(
+        width: int,
+        attrs: list[str],
+        rows: list[int],
+        seed: int = 7,
+        vector_attr: str = "NORM",
+        vectors_source: str = "ja_ginza",
+        vector_dims: int = 100,
+        vector_dtype: str = "float16",
+        vector_dropout: float = 0.0,
+        fine_tune_vectors: bool = False,
+    ):
+        """``shinbun.SumHashEmbed.v1`` plus a projected pretrained static word vector.
+
+        The vector of a token is looked up by the hash of its ``vector_attr`` feature (a column
+        the feature extractor already produces, so the fast inference path needs nothing new),
+        projected to ``width`` by a learned linear map and added to the hash embeddings before
+        the layer norm. The key -> row table and the (PCA-reduced) vectors are built once from
+        ``vectors_source`` at ``initialize`` (training) and stored in the model's parameters,
+        so loading a trained model does not need the source. See :func:`static_vectors_layer`.
+        """
+        if len(rows) != len(attrs):
+            raise ValueError("rows and attrs must have the same length")
+        if vector_attr not in attrs:
+            raise ValueError(f"vector_attr {vector_attr!r} must be one of attrs {attrs}")
+        embeddings = [HashEmbed(nO=width, nV=r, column=i, seed=seed + i, dropout=0.0) for i, r in enumerate(rows)]
+        vec = static_vectors_layer(
+            width,
+            column=attrs.index(vector_attr),
+            source=vectors_source,
+            dims=vector_dims,
+            dtype=vector_dtype,
+            dropout=vector_dropout,
+            fine_tune=fine_tune_vectors,
+        )
+        model = chain(
+            FeatureExtractor(list(attrs)),
+            list2ragged(),
+            with_array(chain(add(*embeddings, vec), LayerNorm(nI=width))),
+            ragged2list(),
+        )
+        model.set_dim("nO", width)
+        return model
+
     _ = Floats2d
     _REGISTERED = True
+
+
+def build_static_vector_table(source: str = "ja_ginza", dims: int = 100, dtype: str = "float16"):
+    """Key table, row table and vectors for :func:`static_vectors_layer`.
+
+    ``source`` is ``"ja_ginza"`` (the installed ja_ginza package: 480k keys, 20,000 chiVe
+    vectors of 300 dims) or a spaCy vocab directory with ``vectors``, ``key2row`` and
+    ``strings.json``. Every string that has a vector is keyed by the hash of the feature the
+    model sees for it (``norm_text`` = NFKC + lowercase, then spaCy's NORM = lower()), so a
+    token finds its vector from the NORM column alone; when several strings share a key, the
+    one already in normal form wins. The vectors are centred, reduced to ``dims`` by PCA
+    (``dims`` = 0 keeps all) and scaled to unit mean squared norm. A last all-zero row serves
+    tokens without a vector.
+
+    Returns ``(keys uint64 sorted, rows int32, vectors (n+1, dims) of dtype)``.
+    """
+    import numpy as np
+    from spacy.strings import StringStore, get_string_id
+    from spacy.vectors import Vectors
+
+    if source == "ja_ginza":
+        import ja_ginza
+
+        base = Path(ja_ginza.__file__).parent
+        cands = sorted(base.glob("ja_ginza-*/vocab"))
+        if not cands:
+            raise FileNotFoundError(f"no vocab directory under {base}")
+        vdir = cands[-1]
+    else:
+        vdir = Path(source)
+    vec = Vectors().from_disk(vdir)
+    strings = StringStore().from_disk(vdir / "strings.json")
+    data = np.asarray(vec.data, dtype="float32")
+    key2row = vec.key2row
+    table: dict[int, tuple[int, int]] = {}
+    for s in strings:
+        row = key2row.get(get_string_id(s))
+        if row is None or row < 0:
+            continue
+        n = norm_text(s).lower()
+        k = get_string_id(n)
+        prio = 0 if n == s else 1
+        old = table.get(k)
+        if old is None or prio < old[0]:
+            table[k] = (prio, int(row))
+    keys = np.fromiter(table.keys(), dtype="uint64", count=len(table))
+    rows = np.fromiter((v[1] for v in table.values()), dtype="int32", count=len(table))
+    order = np.argsort(keys)
+    keys, rows = keys[order], rows[order]
+    x = data - data.mean(axis=0, keepdims=True)
+    if dims and dims < x.shape[1]:
+        _, _, vt = np.linalg.svd(x, full_matrices=False)
+        x = x @ vt[:dims].T
+    x = x / np.sqrt((x**2).sum(axis=1).mean())
+    out = np.zeros((x.shape[0] + 1, x.shape[1]), dtype=dtype)
+    out[:-1] = x
+    return keys, rows, out
+
+
+def static_vectors_layer(
+    width: int,
+    column: int,
+    source: str = "ja_ginza",
+    dims: int = 100,
+    dtype: str = "float16",
+    dropout: float = 0.0,
+    fine_tune: bool = False,
+):
+    """Thinc layer: feature-hash rows (``Ints2d``) -> projected static vectors (``Floats2d``).
+
+    Parameters: ``keys`` (sorted uint64 feature hashes), ``rows`` (int32 vector row per key),
+    ``V`` (vectors, last row zero = no vector), ``W``/``b`` (projection to ``width``). The
+    lookup is a binary search of column ``column`` in ``keys``, so it works on the arrays of a
+    spaCy ``Doc`` and on :class:`FastFeatures` rows alike. ``V`` is fixed unless ``fine_tune``
+    (then stored as float32 while training). ``dropout`` (attribute ``vector_dropout``, left
+    alone by spaCy's per-update dropout) zeroes elements of the projected vector in training.
+    """
+    import numpy as np
+    from thinc.api import Model, glorot_uniform_init
+
+    def forward(model, X, is_train):
+        keys = model.get_param("keys")
+        rows = model.get_param("rows")
+        V = model.get_param("V")
+        W = model.get_param("W")
+        b = model.get_param("b")
+        ids = np.ascontiguousarray(X[:, model.attrs["column"]], dtype="uint64")
+        pos = np.searchsorted(keys, ids)
+        np.minimum(pos, len(keys) - 1, out=pos)
+        r = np.where(keys[pos] == ids, rows[pos], V.shape[0] - 1)
+        vx = V[r]
+        if vx.dtype != np.float32:
+            vx = vx.astype("float32")
+        Y = vx @ W.T
+        Y += b
+        mask = None
+        rate = model.attrs.get("vector_dropout", 0.0)
+        if is_train and rate:
+            mask = model.ops.get_dropout_mask(Y.shape, rate)
+            if mask is not None:
+                Y *= mask
+
+        def backprop(dY):
+            if mask is not None:
+                dY = dY * mask
+            model.inc_grad("W", dY.T @ vx)
+            model.inc_grad("b", dY.sum(axis=0))
+            if model.attrs["fine_tune"]:
+                dV = np.zeros(V.shape, dtype="float32")
+                np.add.at(dV, r, dY @ W)
+                dV[-1] = 0.0
+                model.inc_grad("V", dV)
+            return np.zeros(X.shape, dtype=X.dtype)
+
+        return Y, backprop
+
+    def init(model, X=None, Y=None):
+        if not model.has_param("V"):
+            keys, rows, V = build_static_vector_table(model.attrs["source"], model.attrs["dims"], model.attrs["dtype"])
+            if model.attrs["fine_tune"]:
+                V = V.astype("float32")
+            model.set_param("keys", keys)
+            model.set_param("rows", rows)
+            model.set_param("V", V)
+        nV = model.get_param("V").shape[1]
+        model.set_dim("nV", nV)
+        W = model.ops.alloc2f(model.get_dim("nO"), nV)
+        model.set_param("W", glorot_uniform_init(model.ops, W.shape))
+        model.set_param("b", model.ops.alloc1f(model.get_dim("nO")))
+
+    return Model(
+        "static_vectors",
+        forward,
+        init=init,
+        dims={"nO": width, "nV": None},
+        params={"keys": None, "rows": None, "V": None, "W": None, "b": None},
+        attrs={
+            "column": column,
+            "source": source,
+            "dims": dims,
+            "dtype": dtype,
+            "vector_dropout": dropout,
+            "fine_tune": fine_tune,
+        },
+    )
 
 
 def use_fast_gemm(nlp) -> None:

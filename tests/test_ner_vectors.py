@@ -1,0 +1,195 @@
+"""The static-vector embedding layer ``shinbun.SumHashEmbedVectors.v1`` (pipeline/stages/ner_spacy.py).
+
+A tiny vector table is built here from made-up words (no shared data, no ja_ginza needed), so
+the tests check the mechanics: the key table follows the model's NORM feature, the layer gives
+the same scores on spaCy ``Doc`` objects and on ``FastFeatures`` rows (the inference path),
+and its tables survive saving and loading.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.stages.ner_spacy import (
+    MODELS_DIR,
+    FastFeatures,
+    build_static_vector_table,
+    make_doc,
+    register_architectures,
+)
+
+WORDS = ["東京", "ＮＨＫ", "nhk", "Tower", "記者", "取材", "した", "大阪", "トヨタ", "が", "で", "の"]
+ARRAYS = [
+    (["ｎｈｋ", "の", "記者", "が", "東京"], ["名詞-固有名詞-一般", "助詞", "名詞", "助詞", "名詞"], ["LLL", "H", "CC", "H", "CC"]),
+    (["トヨタ", "で", "取材", "した", "unknownword"], ["名詞", "助詞", "名詞", "動詞", "名詞"], ["KKK", "H", "CC", "HH", "llll+"]),
+]
+
+
+def _arrays(words, tags, lemmas):
+    from pipeline.stages.ner_spacy import norm_text
+
+    words = [norm_text(w) for w in words]
+    offs = []
+    pos = 0
+    for w in words:
+        offs.append((pos, pos + len(w)))
+        pos += len(w)
+    return words, tags, lemmas, offs
+
+
+@pytest.fixture(scope="module")
+def vocab_dir(tmp_path_factory):
+    from spacy.strings import StringStore
+    from spacy.vectors import Vectors
+
+    rng = np.random.default_rng(0)
+    d = tmp_path_factory.mktemp("vec")
+    # 6 unique vectors, 12 keys (several keys share a row, as in a pruned spaCy table)
+    vec = Vectors(data=rng.normal(size=(6, 8)).astype("float32"))
+    strings = StringStore()
+    for i, w in enumerate(WORDS):
+        vec.add(strings.add(w), row=i % 6)
+    vec.to_disk(d)
+    strings.to_disk(d / "strings.json")
+    return d
+
+
+def _nlp(vocab_dir, dims=4, dtype="float16", fine_tune=False):
+    import spacy
+    from spacy.tokens import Doc
+    from spacy.training import Example
+    from thinc.api import Config
+
+    register_architectures()
+    cfg = Config().from_str(
+        f"""
+[nlp]
+lang = "xx"
+pipeline = ["ner_tagger"]
+[components]
+[components.ner_tagger]
+factory = "tagger"
+[components.ner_tagger.model]
+@architectures = "spacy.Tagger.v2"
+nO = null
+[components.ner_tagger.model.tok2vec]
+@architectures = "spacy.Tok2Vec.v2"
+[components.ner_tagger.model.tok2vec.embed]
+@architectures = "shinbun.SumHashEmbedVectors.v1"
+width = 16
+attrs = ["NORM", "PREFIX", "SUFFIX", "TAG", "LEMMA"]
+rows = [100, 50, 50, 20, 10]
+vector_attr = "NORM"
+vectors_source = "{vocab_dir}"
+vector_dims = {dims}
+vector_dtype = "{dtype}"
+fine_tune_vectors = {"true" if fine_tune else "false"}
+[components.ner_tagger.model.tok2vec.encode]
+@architectures = "spacy.MaxoutWindowEncoder.v2"
+width = 16
+depth = 1
+window_size = 1
+maxout_pieces = 2
+"""
+    )
+    nlp = spacy.util.load_model_from_config(cfg, auto_fill=True, validate=True)
+    tagger = nlp.get_pipe("ner_tagger")
+    for lab in ("O", "U-LOC"):
+        tagger.add_label(lab)
+    arrays = [_arrays(*a) for a in ARRAYS]
+    exs = [
+        Example(make_doc(nlp.vocab, a), Doc(nlp.vocab, words=a[0], spaces=[False] * len(a[0]), tags=["O"] * len(a[0])))
+        for a in arrays
+    ]
+    nlp.initialize(lambda: exs)
+    return nlp, arrays, exs
+
+
+def _layer(nlp):
+    return next(n for n in nlp.get_pipe("ner_tagger").model.walk() if n.name == "static_vectors")
+
+
+def test_table_keys_follow_the_norm_feature(vocab_dir):
+    from spacy.strings import get_string_id
+
+    keys, rows, V = build_static_vector_table(str(vocab_dir), dims=4, dtype="float16")
+    assert keys.dtype == np.uint64 and np.all(np.diff(keys.astype("float64")) > 0)
+    assert V.shape == (7, 4) and V.dtype == np.float16 and not V[-1].any()
+    # "ＮＨＫ" and "nhk" share the NORM "nhk": the string already in normal form wins
+    i = int(np.searchsorted(keys, np.uint64(get_string_id("nhk"))))
+    assert rows[i] == WORDS.index("nhk") % 6
+    # "Tower" is keyed by its normal form only
+    assert get_string_id("tower") in set(keys.tolist())
+    assert get_string_id("Tower") not in set(keys.tolist())
+    # dims = 0 keeps all dimensions
+    _, _, full = build_static_vector_table(str(vocab_dir), dims=0, dtype="float32")
+    assert full.shape == (7, 8)
+
+
+@pytest.mark.parametrize("fine_tune", [False, True])
+def test_doc_path_equals_fast_path(vocab_dir, fine_tune):
+    nlp, arrays, exs = _nlp(vocab_dir, fine_tune=fine_tune)
+    model = nlp.get_pipe("ner_tagger").model
+    layer = _layer(nlp)
+    # the known words hit the table, the unknown one gets the zero row
+    ff = FastFeatures(nlp)
+    rows = ff.rows(arrays[1]).rows
+    keys = layer.get_param("keys")
+    col = rows[:, layer.attrs["column"]]
+    hit = keys[np.minimum(np.searchsorted(keys, col), len(keys) - 1)] == col
+    assert hit.tolist() == [True, True, True, True, False]
+    docs = [make_doc(nlp.vocab, a) for a in arrays]
+    by_doc = model.predict(docs)
+    by_rows = model.predict([ff.rows(a) for a in arrays])
+    for a, b in zip(by_doc, by_rows):
+        assert np.array_equal(a, b)
+    # one update moves the projection (and the vectors only when fine-tuned)
+    V0, W0 = layer.get_param("V").copy(), layer.get_param("W").copy()
+    from thinc.api import Adam
+
+    opt = Adam(0.01)
+    for _ in range(2):  # the tagger's softmax starts at zero: the layers below learn from the 2nd update on
+        nlp.update(exs, sgd=opt, drop=0.0)
+    assert not np.array_equal(W0, layer.get_param("W"))
+    assert np.array_equal(V0, layer.get_param("V")) != fine_tune
+
+
+def test_saved_and_loaded_without_the_source(vocab_dir, tmp_path):
+    import spacy
+
+    nlp, arrays, _ = _nlp(vocab_dir)
+    nlp.to_disk(tmp_path / "m")
+    # the tables are in the model: loading never reads the source again
+    cfg = (tmp_path / "m" / "config.cfg").read_text(encoding="utf-8")
+    (tmp_path / "m" / "config.cfg").write_text(cfg.replace(str(vocab_dir), "/nonexistent"), encoding="utf-8")
+    nlp2 = spacy.load(tmp_path / "m")
+    a, b = _layer(nlp), _layer(nlp2)
+    for name in ("keys", "rows", "V", "W", "b"):
+        assert a.get_param(name).dtype == b.get_param(name).dtype
+        assert np.array_equal(a.get_param(name), b.get_param(name))
+    ff = FastFeatures(nlp2)
+    s1 = nlp.get_pipe("ner_tagger").model.predict([make_doc(nlp.vocab, x) for x in arrays])
+    s2 = nlp2.get_pipe("ner_tagger").model.predict([ff.rows(x) for x in arrays])
+    for x, y in zip(s1, s2):
+        assert np.array_equal(x, y)
+
+
+@pytest.mark.skipif(not (MODELS_DIR / "ner-ja" / "meta.json").exists(), reason="ner-ja missing")
+def test_shipped_ja_model_doc_path_equals_fast_path():
+    """Whatever embedding the shipped ner-ja uses, Doc and FastFeatures inputs score identically."""
+    from pipeline.stages.ner_spacy import SpacyNER, ja_doc_arrays
+    from pipeline.record import Span
+    from pipeline.stages.tokenize_ja import FugashiTokenizer
+
+    ner = SpacyNER("ner-ja", "ja")
+    nlp = ner._get_nlp()
+    tok = FugashiTokenizer()
+    texts = ["ＮＨＫの記者が東京 Tower で取材した。", "トヨタ自動車の豊田章男会長は名古屋市で講演した。", "陳菊紅氏は述べた。"]
+    arrays = [ja_doc_arrays(t, tok.tokenize(t, [Span(0, len(t))])) for t in texts]
+    model = nlp.get_pipe("ner_tagger").model
+    ff = FastFeatures(nlp)
+    s1 = model.predict([make_doc(nlp.vocab, a) for a in arrays])
+    s2 = model.predict([ff.rows(a) for a in arrays])
+    for x, y in zip(s1, s2):
+        assert np.array_equal(x, y)
