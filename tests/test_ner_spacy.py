@@ -322,3 +322,36 @@ def test_bigram_table_changes_no_feature(zh, tmp_path):
     bad = tmp_path / "bad.npz"
     np.savez(bad, keys=keys, rows=rows)
     assert ZhBigramFeatures(ff, table=bad)._bigrams.preloaded is None
+
+
+def test_vectorised_zh_rows_property(zh):
+    """Arbitrary text (NFKC expansions such as ㍿, full-width forms, astral characters,
+    whitespace runs) and arbitrary sentence splits: vectorised rows == per-sentence rows."""
+    import numpy as np
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from pipeline.stages.ner_spacy import _fast_features
+    from pipeline.stages.tokenize_zh import JiebaTokenizer
+
+    ff = _fast_features(zh._get_nlp())
+    feats = zh._zh_features()
+    tok = JiebaTokenizer()
+    alphabet = st.one_of(
+        st.sampled_from("北京上海公司陈菊红说。，！ \n\t\u3000㍿ⅲＡｂ１𠮷ßİ"),
+        st.characters(min_codepoint=0x20, max_codepoint=0x2FFFF, blacklist_categories=("Cs",)),
+    )
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.text(alphabet=alphabet, min_size=1, max_size=40), st.lists(st.integers(0, 40), max_size=4))
+    def check(text, cuts):
+        bounds = sorted({0, len(text), *(c for c in cuts if c < len(text))})
+        sents = [Span(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]
+        tokens = tok.tokenize(text, sents)
+        fast = feats.rows(text, sents, tokens)
+        for (rows, pos), arrays in zip(fast, zh.sentence_arrays(text, sents, tokens)):
+            assert pos.tolist() == [o[0] for o in arrays[3]]
+            if arrays[0]:
+                assert np.array_equal(rows, ff.rows(arrays).rows)
+
+    check()
