@@ -172,6 +172,19 @@ class Pipeline:
         for item in items:
             yield self.process(item)
 
+    # Sentences in each language the tokenizers are configured for, processed by warm_up().
+    _WARM_UP_TEXTS = {"ja": "東京で会議があった。", "zh": "北京今天下雪。"}
+
+    def warm_up(self) -> None:
+        """Load what the stages load lazily (models, dictionaries, tables) by processing one
+        short sentence per configured language. The local runner calls it before forking its
+        workers, which then inherit everything loaded (shared copy-on-write) instead of loading
+        it again each. Never raises: a stage that fails here fails again, reported, per article."""
+        for lang in sorted(self.tokenizers):
+            text = self._WARM_UP_TEXTS.get(lang.split("-")[0])
+            if text:
+                self.process(Article(id=f"warm-up-{lang}", text=text, lang=lang))
+
 
 def load(config: str | Path | Config | None = None, overrides: dict[str, Any] | None = None) -> Pipeline:
     """Build a pipeline from a config file (default: the packaged ``default.toml``)."""

@@ -148,3 +148,22 @@ def test_compressed_jsonl_output(tmp_path, cfg_path):
     assert gzip.decompress((tmp_path / "o.jsonl.gz").read_bytes()) == plain
     with zstandard.ZstdDecompressor().stream_reader((tmp_path / "o.jsonl.zst").open("rb")) as fh:
         assert fh.read() == plain
+
+
+def test_warm_up_loads_models_and_changes_no_record():
+    """Pipeline.warm_up (called by the local runner before forking workers) loads the models
+    into the process-wide cache; records are the same as from a pipeline that was not warmed."""
+    from pipeline import Article
+    from pipeline.config import load_config
+    from pipeline.core import Pipeline
+    from pipeline.stages import ner_spacy
+
+    cfg = load_config(None)
+    art_ja = Article(id="a", text="岸田首相は東京で陳菊紅氏と会談した。", lang="ja")
+    art_zh = Article(id="b", text="国务院总理李强在北京会见了来访的法国外长。", lang="zh")
+    cold = Pipeline(cfg)
+    before = [cold.process(art_ja), cold.process(art_zh)]
+    Pipeline(cfg).warm_up()
+    assert {p.split("/")[-1] for p in ner_spacy._LOADED} >= {"ner-ja", "ner-zh"}
+    warm = Pipeline(cfg)
+    assert [warm.process(art_ja), warm.process(art_zh)] == before

@@ -234,6 +234,12 @@ def _parallel(config: Config, items: Iterator[Item], workers: int, window: int,
               chunk_items: int, chunk_chars: int, summary: Summary) -> Iterator[tuple[int, bytes, Stats]]:
     """Yields (position, line, stats) in completion order; the caller reorders."""
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    if ctx.get_start_method() == "fork":
+        # Load models once here: forked workers (and replacements for crashed ones) inherit
+        # them, sharing the memory copy-on-write, instead of each loading its own.
+        from pipeline.core import Pipeline
+
+        Pipeline(config).warm_up()
     pool: dict[int, _Worker] = {}
     next_worker_id = 0
 
