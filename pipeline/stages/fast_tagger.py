@@ -186,6 +186,12 @@ class NumpyTagger:
     def normalise_embedding(self, summed: np.ndarray) -> np.ndarray:
         return _layer_norm(summed, *self.ln0)
 
+    def scores_rows(self, batch: list[np.ndarray]) -> list[np.ndarray]:
+        """Tag scores per sequence of feature-hash rows: one embedding call for the whole
+        batch (per-sequence calls cost more than thinc's), then :meth:`scores`."""
+        X = self.embed(np.concatenate(batch))
+        return self.scores(np.split(X, np.cumsum([len(r) for r in batch])[:-1]))
+
     # -- encoder + output --
     def scores(self, Xs: list[np.ndarray]) -> list[np.ndarray]:
         """Tag scores per sequence of embedded tokens (numpy; :meth:`scores_thinc` is the

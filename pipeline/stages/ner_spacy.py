@@ -744,12 +744,13 @@ def predict_rows(
 
 
 def predict_entities(
-    nlp, arrays_list, batch_size: int = 256, fast: bool = True, o_bias: float | None = None
+    nlp, arrays_list, batch_size: int = 256, fast: bool = True, o_bias: float | None = None, scorer=None
 ) -> list[list[tuple[int, int, str]]]:
     """Entities (char start, char end, label) per sentence, from the per-sentence arrays.
 
     ``fast`` feeds the model feature rows computed directly (:class:`FastFeatures`) instead of
-    spaCy ``Doc`` objects; the two give identical features.
+    spaCy ``Doc`` objects; the two give identical features. ``scorer`` (fast path only) scores
+    batches of feature rows instead of the thinc model, e.g. ``NumpyTagger.scores_rows``.
     """
     if "ner" in nlp.pipe_names:  # a transition-based model (experiments; not what ships)
         vocab = nlp.vocab
@@ -766,7 +767,7 @@ def predict_entities(
     if fast:
         feats = _fast_features(nlp)
         rows_list = [feats.rows(a).rows if a[0] else np.zeros((0, len(feats.plan)), np.uint64) for a in arrays_list]
-        spans = predict_rows(nlp, rows_list, batch_size, o_bias)
+        spans = predict_rows(nlp, rows_list, batch_size, o_bias, scorer=scorer)
     else:
         spans = _predict_docs(nlp, arrays_list, batch_size, o_bias)
     return [
@@ -867,20 +868,8 @@ class SpacyNER:
     def predict_arrays(self, arrays_list, numpy_tagger: bool = True) -> list[list[tuple[int, int, str]]]:
         """Entities per sentence from the per-sentence arrays. With ``numpy_tagger`` (and a model
         of the shipped architecture) the model runs as :class:`NumpyTagger`, else through thinc."""
-        nlp = self._get_nlp()
         tagger = self._numpy_tagger() if numpy_tagger else False
-        if not tagger or "ner" in nlp.pipe_names:
-            return predict_entities(nlp, arrays_list, self.batch_size)
-        feats = _fast_features(nlp)
-        rows_list = [feats.rows(a).rows if a[0] else np.zeros((0, len(feats.plan)), np.uint64) for a in arrays_list]
-
-        def scorer(batch):
-            # one embedding call for the whole batch (per-sentence calls cost more than thinc's)
-            X = tagger.embed(np.concatenate(batch))
-            return tagger.scores(np.split(X, np.cumsum([len(r) for r in batch])[:-1]))
-
-        spans = predict_rows(nlp, rows_list, self.batch_size, scorer=scorer)
-        return [[(a[3][s][0], a[3][e - 1][1], lab) for s, e, lab in sent] for a, sent in zip(arrays_list, spans)]
+        return predict_entities(self._get_nlp(), arrays_list, self.batch_size, scorer=tagger.scores_rows if tagger else None)
 
 
     def _numpy_tagger(self):
