@@ -97,9 +97,6 @@ class _KeyTable:
             has[missing] = True
         return vec[idx]
 
-    def lookup(self, keys: np.ndarray) -> np.ndarray:
-        return self.table[self.lookup_index(keys)]
-
     def lookup_index(self, keys: np.ndarray) -> np.ndarray:
         if len(self.index) + len(keys) > CACHE_KEYS:
             self._reset()
@@ -148,9 +145,7 @@ class ZhBigramFeatures:
         self._norm_cp: dict[int, str] = {}
         self._shape_ch: dict[str, str] = {}
         self._bigrams = _KeyTable(6, self._bigram_row, self._load_table(table, feats))
-        self._tag_vectors: np.ndarray | None = None
-        self._tag_vectors_of = None
-        self._warm_for = None
+        self._bound = None  # (tagger, embed_right, embed_left, tag vectors), see _bind
         # tag code = kind * 5 + capped length (S1 = 3 * 5 + 1)
         self._tag_hash = np.zeros(20, dtype=np.uint64)
         sid = self._sid
@@ -284,17 +279,48 @@ class ZhBigramFeatures:
             return []
         pos, sent_of, right_i, left_i, tag = self._prepare(text, sentences, tokens)
         right, left = self._bigrams.table[right_i], self._bigrams.table[left_i]
-        cols = []
-        for kind_name, k in self.plan:
-            if kind_name == "lex":
-                cols.append(right[:, k])
-            elif kind_name == "tag":
-                cols.append(self._tag_hash[tag])
-            else:
-                cols.append(left[:, 0])
-        allrows = np.ascontiguousarray(np.stack(cols, axis=1)) if len(pos) else np.zeros((0, len(cols)), np.uint64)
+        by_kind = {"lex": lambda k: right[:, k], "tag": lambda k: self._tag_hash[tag], "lemma": lambda k: left[:, 0]}
+        allrows = self._columns(len(pos), lambda kind, k: by_kind[kind](k))
         n = len(sentences)
         return list(zip(self._split(allrows, sent_of, n), self._split(pos, sent_of, n)))
+
+    def _columns(self, n: int, fill) -> np.ndarray:
+        """(n, model columns) feature-hash rows; ``fill(kind, k)`` gives the values of a column of
+        the plan, or None to leave it 0."""
+        ids = np.zeros((n, len(self.plan)), dtype=np.uint64)
+        for j, (kind, k) in enumerate(self.plan):
+            values = fill(kind, k)
+            if values is not None:
+                ids[:, j] = values
+        return ids
+
+    def _bind(self, tagger: NumpyTagger):
+        """Per tagger, once: the partial-embedding functions of the bigram table's two slots and
+        the embeddings of the 20 tags; every preloaded bigram is embedded up front (start-up
+        work, ~0.1 s, inherited by forked workers) rather than a few at a time per article."""
+        if self._bound is not None and self._bound[0] is tagger:
+            return self._bound
+        groups: dict[str, list[int]] = {"lex": [], "lemma": [], "tag": []}
+        for i, e in enumerate(tagger.embeds):
+            groups[self.plan[e.column][0]].append(i)
+
+        def embed_right(rows):
+            ids = self._columns(len(rows), lambda kind, k: rows[:, k] if kind == "lex" else None)
+            return tagger.column_embedding(ids, groups["lex"])
+
+        def embed_left(rows):
+            # the ORTH hash of a bigram is the LEMMA of its second character
+            ids = self._columns(len(rows), lambda kind, k: rows[:, 0] if kind == "lemma" else None)
+            return tagger.column_embedding(ids, groups["lemma"])
+
+        tag_ids = self._columns(len(self._tag_hash), lambda kind, k: self._tag_hash if kind == "tag" else None)
+        tag_vectors = tagger.column_embedding(tag_ids, groups["tag"])
+        if self._bigrams.preloaded is not None:
+            every = np.arange(len(self._bigrams.preloaded[0]))
+            self._bigrams.vectors_for("right", every, embed_right, tagger.width)
+            self._bigrams.vectors_for("left", every, embed_left, tagger.width)
+        self._bound = (tagger, embed_right, embed_left, tag_vectors)
+        return self._bound
 
     def embedded(
         self, text: str, sentences: list[Span], tokens: list[Token], tagger: NumpyTagger
@@ -304,43 +330,11 @@ class ZhBigramFeatures:
         left-bigram key and on the tag are each embedded once per key and summed here."""
         if not sentences:
             return []
+        _, embed_right, embed_left, tag_vectors = self._bind(tagger)
         pos, sent_of, right_i, left_i, tag = self._prepare(text, sentences, tokens)
-        ncols = len(self.plan)
-        groups = {"lex": [], "lemma": [], "tag": []}
-        for i, e in enumerate(tagger.embeds):
-            groups[self.plan[e.column][0]].append(i)
-
-        def embed_right(table_rows):
-            ids = np.zeros((len(table_rows), ncols), dtype=np.uint64)
-            for j, (kind_name, k) in enumerate(self.plan):
-                if kind_name == "lex":
-                    ids[:, j] = table_rows[:, k]
-            return tagger.column_embedding(ids, groups["lex"])
-
-        def embed_left(table_rows):
-            ids = np.zeros((len(table_rows), ncols), dtype=np.uint64)
-            for j, (kind_name, _) in enumerate(self.plan):
-                if kind_name == "lemma":
-                    ids[:, j] = table_rows[:, 0]  # ORTH of the bigram = LEMMA of its second character
-            return tagger.column_embedding(ids, groups["lemma"])
-
-        if self._tag_vectors is None or self._tag_vectors_of is not tagger:
-            ids = np.zeros((len(self._tag_hash), ncols), dtype=np.uint64)
-            for j, (kind_name, _) in enumerate(self.plan):
-                if kind_name == "tag":
-                    ids[:, j] = self._tag_hash
-            self._tag_vectors = tagger.column_embedding(ids, groups["tag"])
-            self._tag_vectors_of = tagger
-        if self._bigrams.preloaded is not None and self._warm_for is not tagger:
-            # embed every preloaded bigram once, up front (start-up work: ~0.1 s, and a forked
-            # worker inherits it), instead of a few at a time in the first articles
-            every = np.arange(len(self._bigrams.preloaded[0]))
-            self._bigrams.vectors_for("right", every, embed_right, tagger.width)
-            self._bigrams.vectors_for("left", every, embed_left, tagger.width)
-            self._warm_for = tagger
         summed = self._bigrams.vectors_for("right", right_i, embed_right, tagger.width)
         summed += self._bigrams.vectors_for("left", left_i, embed_left, tagger.width)
-        summed += self._tag_vectors[tag]
+        summed += tag_vectors[tag]
         X = tagger.normalise_embedding(summed)
         n = len(sentences)
         return list(zip(self._split(X, sent_of, n), self._split(pos, sent_of, n)))
