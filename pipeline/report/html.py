@@ -170,6 +170,14 @@ def _bar(value: int, maximum: int, col: str = "#8aa") -> str:
     return f'<span class="bar"><span style="width:{pct:.1f}%;background:{col}"></span></span>'
 
 
+def _count_table(caption: str, key_head: str, count_head: str, counts: dict[str, int], key_cell, col: str = "#8aa") -> list[str]:
+    """Rows of a two-column count table with a bar per row (scaled to the largest count)."""
+    mx = max(counts.values())
+    rows = [f'<table class="t"><caption>{caption}</caption><tr><th>{key_head}</th><th>{count_head}</th><th></th></tr>']
+    rows += [f'<tr><td>{key_cell(k)}</td><td class="n">{n:,}</td><td>{_bar(n, mx, col)}</td></tr>' for k, n in counts.items()]
+    return rows + ["</table>"]
+
+
 def overview_html(stats: Stats, note: str = "") -> str:
     out = ['<h2>Corpus overview</h2>']
     if note:
@@ -182,17 +190,10 @@ def overview_html(stats: Stats, note: str = "") -> str:
         out.append(f'<p class="note">{stats.invalid_entities:,} entities with unusable offsets were left out.</p>')
     out.append('<div class="row">')
     if stats.languages:
-        mx = max(stats.languages.values())
-        out.append('<table class="t"><caption>Languages</caption><tr><th>lang</th><th>articles</th><th></th></tr>')
-        for lang, n in stats.languages.items():
-            out.append(f'<tr><td><button class="linkish" data-lang="{_e(lang)}">{_e(lang)}</button></td><td class="n">{n:,}</td><td>{_bar(n, mx)}</td></tr>')
-        out.append("</table>")
+        out += _count_table("Languages", "lang", "articles", stats.languages,
+                            lambda lang: f'<button class="linkish" data-lang="{_e(lang)}">{_e(lang)}</button>')
     if stats.error_stages:
-        mx = max(stats.error_stages.values())
-        out.append('<table class="t"><caption>Errors by stage</caption><tr><th>stage</th><th>errors</th><th></th></tr>')
-        for stage, n in stats.error_stages.items():
-            out.append(f'<tr><td>{_e(stage)}</td><td class="n">{n:,}</td><td>{_bar(n, mx, "#e88")}</td></tr>')
-        out.append("</table>")
+        out += _count_table("Errors by stage", "stage", "errors", stats.error_stages, _e, "#e88")
     if stats.labels:
         mx = max(c["mentions"] for c in stats.labels.values())
         out.append('<table class="t"><caption>Entities per label</caption>'
