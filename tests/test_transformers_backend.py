@@ -174,29 +174,31 @@ def _one_thread():
     torch.set_num_threads(n)
 
 
+def _biased_dir(tmp_path_factory, name, tags, other, make_tokenizer):
+    """A saved biased model (see ``biased_model``) with its tokenizer built on a fresh vocab."""
+    d = tmp_path_factory.mktemp(name)
+    vocab = _vocab(list(tags) + other)
+    tok = make_tokenizer(write_vocab(d / "vocab.txt", vocab))
+    return save(biased_model(vocab, tags), tok, d / "model")
+
+
 @pytest.fixture(scope="module")
 def zh_dir(tmp_path_factory):
-    d = tmp_path_factory.mktemp("zh_biased")
-    vocab = _vocab(list(ZH_TAGS) + ZH_OTHER)
-    tok = zh_tokenizer(write_vocab(d / "vocab.txt", vocab))
-    return save(biased_model(vocab, ZH_TAGS), tok, d / "model")
+    return _biased_dir(tmp_path_factory, "zh_biased", ZH_TAGS, ZH_OTHER, zh_tokenizer)
 
 
 @pytest.fixture(scope="module")
 def ja_dir(tmp_path_factory):
-    d = tmp_path_factory.mktemp("ja_biased")
-    vocab = _vocab(list(JA_TAGS) + JA_OTHER)
-    tok = ja_tokenizer(write_vocab(d / "vocab.txt", vocab))
-    return save(biased_model(vocab, JA_TAGS), tok, d / "model")
+    return _biased_dir(tmp_path_factory, "ja_biased", JA_TAGS, JA_OTHER, ja_tokenizer)
 
 
 @pytest.fixture(scope="module")
 def jachar_dir(tmp_path_factory):
-    d = tmp_path_factory.mktemp("jachar_biased")
-    vocab = _vocab(list(JACHAR_TAGS) + JACHAR_OTHER)
-    tok = transformers.BertJapaneseTokenizer(str(write_vocab(d / "vocab.txt", vocab)), word_tokenizer_type="basic",
-                                             subword_tokenizer_type="character", do_lower_case=False)
-    return save(biased_model(vocab, JACHAR_TAGS), tok, d / "model")
+    def char_tokenizer(vocab_path):
+        return transformers.BertJapaneseTokenizer(str(vocab_path), word_tokenizer_type="basic",
+                                                  subword_tokenizer_type="character", do_lower_case=False)
+
+    return _biased_dir(tmp_path_factory, "jachar_biased", JACHAR_TAGS, JACHAR_OTHER, char_tokenizer)
 
 
 # --- unit tests -----------------------------------------------------------------------------------
