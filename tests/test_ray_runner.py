@@ -101,14 +101,19 @@ def write_synthetic(path, n, poison_at=(), marker=MARKER):
                                        "lang": "zh" if i % 4 else None}) + b"\n")
 
 
+def light_config(tmp_path, text: str = LIGHT):
+    """The config ``text`` (LIGHT plus extras), written to a file and loaded as runs load it."""
+    cfg_path = tmp_path / "cfg.toml"
+    cfg_path.write_text(text)
+    return load_config(cfg_path)
+
+
 def concat_parts(manifest, out_dir) -> bytes:
     return b"".join((out_dir / p["file"]).read_bytes() for p in manifest["partitions"])
 
 
 def test_same_bytes_as_local_runner(ray_local, tmp_path, sample_path):
-    cfg_path = tmp_path / "cfg.toml"
-    cfg_path.write_text(LIGHT)
-    cfg = load_config(cfg_path)
+    cfg = light_config(tmp_path, LIGHT)
     src = tmp_path / "synthetic.jsonl"
     write_synthetic(src, 2500)
     inputs = [sample_path, src]
@@ -135,9 +140,7 @@ def test_same_bytes_as_local_runner(ray_local, tmp_path, sample_path):
 
 
 def test_poisoned_article_becomes_error_record(ray_local, tmp_path):
-    cfg_path = tmp_path / "cfg.toml"
-    cfg_path.write_text(LIGHT + '[[recognizers]]\nfactory = "test_raise"\n')
-    cfg = load_config(cfg_path)
+    cfg = light_config(tmp_path, LIGHT + '[[recognizers]]\nfactory = "test_raise"\n')
     src = tmp_path / "in.jsonl"
     write_synthetic(src, 400, poison_at={21, 250})
     out_dir = tmp_path / "ray"
@@ -158,9 +161,7 @@ def test_poisoned_article_becomes_error_record(ray_local, tmp_path):
 
 def test_article_that_kills_the_actor(ray_local, tmp_path):
     """The batch is retried, then re-run one article at a time; only the killer is lost (as locally)."""
-    cfg_path = tmp_path / "cfg.toml"
-    cfg_path.write_text(LIGHT + '[[recognizers]]\nfactory = "test_kill"\n')
-    cfg = load_config(cfg_path)
+    cfg = light_config(tmp_path, LIGHT + '[[recognizers]]\nfactory = "test_kill"\n')
     src = tmp_path / "in.jsonl"
     write_synthetic(src, 150, poison_at={41, 42}, marker=KILL)
     out_dir = tmp_path / "ray"
@@ -183,9 +184,7 @@ def test_article_that_kills_the_actor(ray_local, tmp_path):
 def test_parquet_partitions(ray_local, tmp_path, sample_path):
     import pyarrow.parquet as pq
 
-    cfg_path = tmp_path / "cfg.toml"
-    cfg_path.write_text(LIGHT)
-    cfg = load_config(cfg_path)
+    cfg = light_config(tmp_path, LIGHT)
     src = tmp_path / "in.jsonl"
     write_synthetic(src, 120)
     local = tmp_path / "local.parquet"
@@ -203,9 +202,7 @@ def test_actor_guards_what_process_cannot(tmp_path):
 
     from pipeline.record import Article
 
-    cfg_path = tmp_path / "cfg.toml"
-    cfg_path.write_text(LIGHT)
-    cfg = load_config(cfg_path)
+    cfg = light_config(tmp_path, LIGHT)
     actor = ShinbunActor(cfg.data, cfg.source)
     good = pickle.dumps(Article(id="x", text="東京で会議。", position=0))
     items = np.empty(2, dtype=object)
@@ -218,19 +215,15 @@ def test_actor_guards_what_process_cannot(tmp_path):
 
 
 def test_bad_arguments_fail_before_ray(tmp_path, sample_path):
-    cfg_path = tmp_path / "cfg.toml"
-    cfg_path.write_text(LIGHT.replace('factory = "numeric"', 'factory = "no_such_recogniser"'))
     with pytest.raises(ConfigError, match="no_such_recogniser"):
-        run_ray(load_config(cfg_path), [sample_path], tmp_path / "o")
+        run_ray(light_config(tmp_path, LIGHT.replace('factory = "numeric"', 'factory = "no_such_recogniser"')), [sample_path], tmp_path / "o")
     with pytest.raises(ConfigError, match="format"):
         run_ray(load_config(None), [sample_path], tmp_path / "o", fmt="csv")
 
 
 def test_pipeline_that_cannot_be_built_in_the_actors(ray_local, tmp_path, sample_path):
-    cfg_path = tmp_path / "cfg.toml"
-    cfg_path.write_text(LIGHT + '[[recognizers]]\nfactory = "test_initfail"\n')
     with pytest.raises(ConfigError, match="could not be built in a Ray actor.*no model here"):
-        run_ray(load_config(cfg_path), [sample_path], tmp_path / "o", num_actors=1)
+        run_ray(light_config(tmp_path, LIGHT + '[[recognizers]]\nfactory = "test_initfail"\n'), [sample_path], tmp_path / "o", num_actors=1)
 
 
 def test_missing_ray_message(monkeypatch):
