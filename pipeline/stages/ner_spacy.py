@@ -903,6 +903,38 @@ def _predict_docs(nlp, arrays_list, batch_size, o_bias):
     return predict_rows(nlp, docs, batch_size, o_bias)
 
 
+def _latin(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+def snap_to_latin_words(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Widen character-level entity spans that cut an ASCII letter/digit run to the whole run.
+
+    The zh model tags characters, so it can end an entity inside a Latin word or a number
+    (夏威夷火山国家公园hawai|ivolcanoes..., an ORG "esnational" inside the same word); a name
+    never starts or ends mid-word. Where two widened spans then overlap, the longer one is kept
+    (then the earlier). Offsets stay offsets into ``text``.
+    """
+    n = len(text)
+    out = []
+    changed = False
+    for s, e, lab in spans:
+        s2, e2 = s, e
+        while 0 < s2 < n and _latin(text[s2 - 1]) and _latin(text[s2]):
+            s2 -= 1
+        while 0 < e2 < n and _latin(text[e2]) and _latin(text[e2 - 1]):
+            e2 += 1
+        changed |= (s2, e2) != (s, e)
+        out.append((s2, e2, lab))
+    if not changed:
+        return spans
+    kept: list[tuple[int, int, str]] = []
+    for x in sorted(out, key=lambda x: (x[0] - x[1], x[0])):
+        if all(x[1] <= y[0] or y[1] <= x[0] for y in kept):
+            kept.append(x)
+    return sorted(kept)
+
+
 def resolve_model_path(model: str | Path) -> Path:
     p = Path(model)
     if p.is_dir():
@@ -1033,6 +1065,8 @@ class SpacyNER:
         else:
             arrays_list = [a for a in self.sentence_arrays(text, sentences, tokens)]
             found = [e for sent in self.predict_arrays([a for a in arrays_list if a[0]]) for e in sent]
+        if self.lang == "zh":
+            found = snap_to_latin_words(text, found)
         ents = [Entity(start=s, end=e, label=lab, source=self.name, score=None) for s, e, lab in found]
         ents.sort(key=lambda x: (x.start, x.end))
         return ents
