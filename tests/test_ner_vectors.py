@@ -306,3 +306,22 @@ maxout_pieces = 2
     for a, b, c in zip(by_doc, by_rows, by_numpy):
         assert np.array_equal(a, b)
         np.testing.assert_allclose(a, c, atol=1e-4)
+
+
+@pytest.mark.parametrize("lang", ["ja", "zh"])
+def test_training_configs_parse_and_match_the_shipped_models(lang):
+    """configs/ner_<lang>.cfg (what scripts/train_ner.py reads) is a valid config whose model
+    section is the one the shipped model was trained with."""
+    from pathlib import Path
+
+    from thinc.api import Config
+
+    root = Path(__file__).resolve().parent.parent
+    cfg = Config().from_str((root / "configs" / f"ner_{lang}.cfg").read_text(encoding="utf-8"))
+    assert {"shinbun_train", "nlp", "components"} <= set(cfg)
+    assert cfg["shinbun_train"]["labels"]
+    shipped = Config().from_disk(MODELS_DIR / f"ner-{lang}" / "config.cfg")
+    want = cfg["components"]["ner_tagger"]["model"]["tok2vec"]
+    got = shipped["components"]["ner_tagger"]["model"]["tok2vec"]
+    for part in ("embed", "encode"):  # the saved config also holds the filled-in defaults
+        assert {k: got[part].get(k) for k in want[part]} == dict(want[part])
