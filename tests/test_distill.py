@@ -1,0 +1,91 @@
+"""The knowledge-distillation loss of scripts/train_ner.py (``--soft-targets``)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def train_ner():
+    spec = importlib.util.spec_from_file_location("train_ner_script", ROOT / "scripts" / "train_ner.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _tagger():
+    import spacy
+
+    nlp = spacy.blank("xx")
+    tagger = nlp.add_pipe("tagger")
+    for lab in ("O", "U-LOC", "U-ORG"):
+        tagger.add_label(lab)
+    return nlp, tagger
+
+
+def _example(nlp, tags, teacher=None):
+    from spacy.tokens import Doc
+    from spacy.training import Example
+
+    words = [f"w{i}" for i in range(len(tags))]
+    ref = Doc(nlp.vocab, words=words, tags=tags)
+    if teacher is not None:
+        ref.user_data["teacher"] = np.asarray(teacher, dtype="float32")
+    return Example(Doc(nlp.vocab, words=words), ref)
+
+
+def test_target_mixes_teacher_and_gold(train_ner):
+    nlp, tagger = _tagger()
+    gold_loss = tagger.get_loss
+    # teacher columns in another order than the tagger's labels, and not normalised
+    teacher_tags = ["U-ORG", "O", "U-LOC"]
+    train_ner.distill_loss(tagger, teacher_tags, weight=0.25)
+    guess = np.full((3, 3), 1 / 3, dtype="float32")
+    teacher = [[2.0, 0.0, 2.0], [0.0, 1.0, 0.0], [1.0, 1.0, 0.0]]
+    eg = _example(nlp, ["U-LOC", "O", ""], teacher)  # the last token has no gold tag
+    _, (d,) = tagger.get_loss([eg], [guess])
+    # student order O, U-LOC, U-ORG; teacher rows normalised: [0, .5, .5], [1, 0, 0], [.5, 0, .5]
+    want = np.array([
+        0.75 * np.array([0, 1, 0]) + 0.25 * np.array([0, 0.5, 0.5]),
+        0.75 * np.array([1, 0, 0]) + 0.25 * np.array([1, 0, 0]),
+        np.array([0.5, 0, 0.5]),  # no gold: the teacher alone
+    ])
+    np.testing.assert_allclose(np.asarray(d), guess - want, atol=1e-6)
+    # a batch without teacher rows keeps spaCy's own loss
+    plain = _example(nlp, ["U-LOC", "O", "U-ORG"])
+    _, (d_plain,) = tagger.get_loss([plain], [guess])
+    _, (d_ref,) = gold_loss([plain], [guess])
+    np.testing.assert_allclose(np.asarray(d_plain), np.asarray(d_ref), atol=1e-6)
+
+
+def test_missing_gold_without_teacher_has_no_loss(train_ner):
+    nlp, tagger = _tagger()
+    train_ner.distill_loss(tagger, ["O", "U-LOC", "U-ORG"], weight=0.5)
+    guess = np.full((2, 3), 1 / 3, dtype="float32")
+    with_teacher = _example(nlp, ["O", "O"], [[1, 0, 0], [1, 0, 0]])
+    without = _example(nlp, ["U-ORG", ""])
+    _, (_, d) = tagger.get_loss([with_teacher, without], [guess, guess])
+    d = np.asarray(d)
+    np.testing.assert_allclose(d[0], guess[0] - np.array([0, 0, 1]), atol=1e-6)
+    assert not d[1].any()
+
+
+def test_soft_targets_file_rows_follow_character_offsets(train_ner, tmp_path):
+    probs = np.arange(7 * 2, dtype="float16").reshape(7, 2)
+    np.savez(
+        tmp_path / "soft.npz",
+        ids=np.array(["a-1", "raw-0"]), texts=np.array(["北 京", "上海市!"]),
+        starts=np.array([0, 3]), probs=probs, tags=np.array(["O", "U-LOC"]), labelled=np.array([True, False]),
+    )
+    soft = train_ner.SoftTargets(tmp_path / "soft.npz")
+    assert soft.tags == ["O", "U-LOC"] and list(soft.index) == ["a-1"]
+    # tokens at characters 0 and 2 (the space at 1 is not a token)
+    np.testing.assert_array_equal(soft.rows("a-1", [(0, 1), (2, 3)]), probs[[0, 2]].astype("float32"))
+    assert soft.unlabelled() == [("raw-0", "上海市!")]
+    np.testing.assert_array_equal(soft.rows("raw-0", [(1, 2)]), probs[[4]].astype("float32"))
