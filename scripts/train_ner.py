@@ -465,6 +465,8 @@ def main() -> None:
         "features": features,
         "train_sources": tcfg["sources"],
     }
+    if args.soft_targets:
+        nlp.meta["shinbun"]["soft_targets"] = {"file": args.soft_targets.name, "weight": args.distill_weight}
     print("tags:", tagger.labels, flush=True)
 
     best, bad_evals, step = -1.0, 0, 0
