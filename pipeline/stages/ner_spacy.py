@@ -173,20 +173,36 @@ def register_architectures() -> None:
     from thinc.api import HashEmbed, LayerNorm, add, chain, list2ragged, ragged2list, with_array
     from thinc.types import Floats2d
 
-    @registry.architectures("shinbun.SumHashEmbed.v1")
-    def sum_hash_embed(width: int, attrs: list[str], rows: list[int], seed: int = 7):
-        # (spaCy's update() sets the dropout rate of every layer, these embeddings included)
+    def summed_embedding(width, attrs, rows, seed, vectors=(), dtype="float16", dropout=0.0, fine_tune=False):
+        """The shared body of the three architectures: one hash embedding per feature column,
+        plus one :func:`static_vectors_layer` per ``(attr, source, dims)`` in ``vectors``, summed
+        and layer-normalised. (spaCy's update() sets the dropout rate of every layer, these
+        embeddings included.)"""
         if len(rows) != len(attrs):
             raise ValueError("rows and attrs must have the same length")
+        for a, _, _ in vectors:
+            if a not in attrs:
+                raise ValueError(f"vector attr {a!r} must be one of attrs {attrs}")
         embeddings = [HashEmbed(nO=width, nV=r, column=i, seed=seed + i, dropout=0.0) for i, r in enumerate(rows)]
+        vecs = [
+            static_vectors_layer(
+                width, column=attrs.index(a), source=src, dims=d, dtype=dtype, dropout=dropout,
+                fine_tune=fine_tune, key_attr=a,
+            )
+            for a, src, d in vectors
+        ]
         model = chain(
             FeatureExtractor(list(attrs)),
             list2ragged(),
-            with_array(chain(add(*embeddings), LayerNorm(nI=width))),
+            with_array(chain(add(*embeddings, *vecs), LayerNorm(nI=width))),
             ragged2list(),
         )
         model.set_dim("nO", width)
         return model
+
+    @registry.architectures("shinbun.SumHashEmbed.v1")
+    def sum_hash_embed(width: int, attrs: list[str], rows: list[int], seed: int = 7):
+        return summed_embedding(width, attrs, rows, seed)
 
     @registry.architectures("shinbun.SumHashEmbedVectors.v1")
     def sum_hash_embed_vectors(
@@ -210,29 +226,10 @@ def register_architectures() -> None:
         ``vectors_source`` at ``initialize`` (training) and stored in the model's parameters,
         so loading a trained model does not need the source. See :func:`static_vectors_layer`.
         """
-        if len(rows) != len(attrs):
-            raise ValueError("rows and attrs must have the same length")
-        if vector_attr not in attrs:
-            raise ValueError(f"vector_attr {vector_attr!r} must be one of attrs {attrs}")
-        embeddings = [HashEmbed(nO=width, nV=r, column=i, seed=seed + i, dropout=0.0) for i, r in enumerate(rows)]
-        vec = static_vectors_layer(
-            width,
-            column=attrs.index(vector_attr),
-            source=vectors_source,
-            dims=vector_dims,
-            dtype=vector_dtype,
-            dropout=vector_dropout,
-            fine_tune=fine_tune_vectors,
-            key_attr=vector_attr,
+        return summed_embedding(
+            width, attrs, rows, seed, [(vector_attr, vectors_source, vector_dims)],
+            vector_dtype, vector_dropout, fine_tune_vectors,
         )
-        model = chain(
-            FeatureExtractor(list(attrs)),
-            list2ragged(),
-            with_array(chain(add(*embeddings, vec), LayerNorm(nI=width))),
-            ragged2list(),
-        )
-        model.set_dim("nO", width)
-        return model
 
     @registry.architectures("shinbun.SumHashEmbedVectors.v2")
     def sum_hash_embed_multi_vectors(
@@ -250,35 +247,12 @@ def register_architectures() -> None:
         """``shinbun.SumHashEmbedVectors.v1`` with several static-vector tables, each looked up
         by its own feature column (``vector_attrs[i]`` from ``vectors_sources[i]``, PCA to
         ``vector_dims[i]``; 0 keeps all dims), each with its own learned projection."""
-        if len(rows) != len(attrs):
-            raise ValueError("rows and attrs must have the same length")
         if not (len(vector_attrs) == len(vectors_sources) == len(vector_dims)):
             raise ValueError("vector_attrs, vectors_sources and vector_dims must have the same length")
-        for a in vector_attrs:
-            if a not in attrs:
-                raise ValueError(f"vector attr {a!r} must be one of attrs {attrs}")
-        embeddings = [HashEmbed(nO=width, nV=r, column=i, seed=seed + i, dropout=0.0) for i, r in enumerate(rows)]
-        vecs = [
-            static_vectors_layer(
-                width,
-                column=attrs.index(a),
-                source=src,
-                dims=d,
-                dtype=vector_dtype,
-                dropout=vector_dropout,
-                fine_tune=fine_tune_vectors,
-                key_attr=a,
-            )
-            for a, src, d in zip(vector_attrs, vectors_sources, vector_dims)
-        ]
-        model = chain(
-            FeatureExtractor(list(attrs)),
-            list2ragged(),
-            with_array(chain(add(*embeddings, *vecs), LayerNorm(nI=width))),
-            ragged2list(),
+        return summed_embedding(
+            width, attrs, rows, seed, list(zip(vector_attrs, vectors_sources, vector_dims)),
+            vector_dtype, vector_dropout, fine_tune_vectors,
         )
-        model.set_dim("nO", width)
-        return model
 
     _ = Floats2d
     _REGISTERED = True
