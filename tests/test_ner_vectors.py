@@ -56,6 +56,21 @@ def vocab_dir(tmp_path_factory):
 
 
 def _nlp(vocab_dir, dims=4, dtype="float16", fine_tune=False):
+    return _nlp_with_embed(
+        f"""@architectures = "shinbun.SumHashEmbedVectors.v1"
+width = 16
+attrs = ["NORM", "PREFIX", "SUFFIX", "TAG", "LEMMA"]
+rows = [100, 50, 50, 20, 10]
+vector_attr = "NORM"
+vectors_source = "{vocab_dir}"
+vector_dims = {dims}
+vector_dtype = "{dtype}"
+fine_tune_vectors = {"true" if fine_tune else "false"}"""
+    )
+
+
+def _nlp_with_embed(embed: str):
+    """A tiny tagger pipeline with the given ``tok2vec.embed`` section, initialised on ARRAYS."""
     import spacy
     from spacy.tokens import Doc
     from spacy.training import Example
@@ -76,15 +91,7 @@ nO = null
 [components.ner_tagger.model.tok2vec]
 @architectures = "spacy.Tok2Vec.v2"
 [components.ner_tagger.model.tok2vec.embed]
-@architectures = "shinbun.SumHashEmbedVectors.v1"
-width = 16
-attrs = ["NORM", "PREFIX", "SUFFIX", "TAG", "LEMMA"]
-rows = [100, 50, 50, 20, 10]
-vector_attr = "NORM"
-vectors_source = "{vocab_dir}"
-vector_dims = {dims}
-vector_dtype = "{dtype}"
-fine_tune_vectors = {"true" if fine_tune else "false"}
+{embed}
 [components.ner_tagger.model.tok2vec.encode]
 @architectures = "spacy.MaxoutWindowEncoder.v2"
 width = 16
@@ -239,56 +246,21 @@ def test_two_vector_tables_v2(vocab_dir, tmp_path):
     """``shinbun.SumHashEmbedVectors.v2``: a PREFIX table (from an ``.npz`` of characters) and a
     NORM table (the spaCy vocab fixture) in one model; the ``Doc`` path, the ``FastFeatures``
     path and :class:`NumpyTagger` give the same scores."""
-    import spacy
-    from spacy.tokens import Doc
-    from spacy.training import Example
-    from thinc.api import Config
-
     from pipeline.stages.fast_tagger import NumpyTagger
 
     rng = np.random.default_rng(2)
     chars = ["東", "京", "大", "阪", "ト", "n", "取"]
     np.savez(tmp_path / "chars.npz", strings=np.array(chars), vectors=rng.normal(size=(len(chars), 5)).astype("float32"))
-    register_architectures()
-    cfg = Config().from_str(
-        f"""
-[nlp]
-lang = "xx"
-pipeline = ["ner_tagger"]
-[components]
-[components.ner_tagger]
-factory = "tagger"
-[components.ner_tagger.model]
-@architectures = "spacy.Tagger.v2"
-nO = null
-[components.ner_tagger.model.tok2vec]
-@architectures = "spacy.Tok2Vec.v2"
-[components.ner_tagger.model.tok2vec.embed]
-@architectures = "shinbun.SumHashEmbedVectors.v2"
+    nlp, arrays, exs = _nlp_with_embed(
+        f"""@architectures = "shinbun.SumHashEmbedVectors.v2"
 width = 16
 attrs = ["NORM", "PREFIX", "SUFFIX", "TAG", "LEMMA"]
 rows = [100, 50, 50, 20, 10]
 vector_attrs = ["PREFIX", "NORM"]
 vectors_sources = ["{tmp_path / 'chars.npz'}", "{vocab_dir}"]
-vector_dims = [0, 4]
-[components.ner_tagger.model.tok2vec.encode]
-@architectures = "spacy.MaxoutWindowEncoder.v2"
-width = 16
-depth = 1
-window_size = 1
-maxout_pieces = 2
-"""
+vector_dims = [0, 4]"""
     )
-    nlp = spacy.util.load_model_from_config(cfg, auto_fill=True, validate=True)
     tagger = nlp.get_pipe("ner_tagger")
-    for lab in ("O", "U-LOC"):
-        tagger.add_label(lab)
-    arrays = [_arrays(*a) for a in ARRAYS]
-    exs = [
-        Example(make_doc(nlp.vocab, a), Doc(nlp.vocab, words=a[0], spaces=[False] * len(a[0]), tags=["O"] * len(a[0])))
-        for a in arrays
-    ]
-    nlp.initialize(lambda: exs)
     layers = [n for n in tagger.model.walk() if n.name == "static_vectors"]
     assert [layer.get_param("V").shape for layer in layers] == [(8, 5), (7, 4)]
     assert [layer.attrs["column"] for layer in layers] == [1, 0]
