@@ -5,7 +5,10 @@ Every member (a model directory trained by ``scripts/train_ner.py``, same tags a
 tags each training record of the config's sources, and optionally unlabelled sentences of
 raw news files; the members' tag probabilities are averaged per token. ``--mix FILE:W`` adds an
 existing soft-target file (e.g. the LAC teacher's, ``scripts/train_lac_teacher.py soft``) with
-weight W (zh: character tokens only). The output is the ``.npz`` format that
+weight W (zh: character tokens only); several ``--mix`` are applied in order, each as
+``(1 - W) x so far + W x file`` (so members, 1/3, 1/4 give four equal shares).
+``--unlabelled-from FILE`` takes the unlabelled sentences of an existing soft-target file instead
+of splitting ``--raw`` files, so that a mixed-in teacher covers the same texts. The output is the ``.npz`` format that
 ``scripts/train_ner.py --soft-targets`` reads (one row per character; a token's row is the one of
 its first character).
 
@@ -62,7 +65,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--models", required=True, help="comma-separated model directories")
     ap.add_argument("--config", type=Path, default=None, help="default: configs/ner_<lang>.cfg (for the sources)")
     ap.add_argument("--raw", type=Path, action="append", default=[], help="unlabelled raw news JSONL (repeatable)")
-    ap.add_argument("--mix", default=None, help="FILE:W, an existing soft-target file mixed in with weight W")
+    ap.add_argument("--mix", action="append", default=[], help="FILE:W, an existing soft-target file mixed in with weight W")
+    ap.add_argument("--unlabelled-from", type=Path, default=None, help="a soft-target file whose unlabelled texts to tag")
     ap.add_argument("--out", required=True, type=Path)
     args = ap.parse_args(argv)
 
@@ -87,6 +91,12 @@ def main(argv: list[str] | None = None) -> None:
         for text in raw_sentences(p, args.lang):
             recs.append({"id": f"raw-{n_raw}", "text": text, "labelled": False})
             n_raw += 1
+    if args.unlabelled_from:
+        with np.load(args.unlabelled_from, allow_pickle=False) as z:
+            for rec_id, text, lab in zip(z["ids"], z["texts"], z["labelled"]):
+                if not lab:
+                    recs.append({"id": str(rec_id), "text": str(text), "labelled": False})
+                    n_raw += 1
     arrays = [builder.arrays(r["text"]) for r in recs]
 
     ns.register_architectures()
@@ -113,8 +123,8 @@ def main(argv: list[str] | None = None) -> None:
                 probs[i][starts] += softmax(np.asarray(sc, dtype=np.float32)) / len(members)
         print(f"{path}: tagged {len(order)} sentences", flush=True)
 
-    if args.mix:
-        file, weight = args.mix.rsplit(":", 1)
+    for mix in args.mix:
+        file, weight = mix.rsplit(":", 1)
         w = float(weight)
         with np.load(file, allow_pickle=False) as z:
             row_of = {str(i): k for k, i in enumerate(z["ids"])}

@@ -284,6 +284,21 @@ def distill_loss(tagger, teacher_tags: list[str], weight: float) -> None:
     tagger.get_loss = get_loss
 
 
+def parse_overrides(items: list[str]) -> dict:
+    """``--set KEY=VALUE`` items as thinc config overrides; VALUE is JSON (``5``, ``0.1``,
+    ``"lac"``, ``[1, 2]``), else taken as a plain string."""
+    overrides = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--set needs KEY=VALUE, got {item!r}")
+        try:
+            overrides[key] = json.loads(value)
+        except json.JSONDecodeError:
+            overrides[key] = value
+    return overrides
+
+
 def load_records(data: Path, name: str, limit: int | None = None) -> list[dict]:
     recs = list(read_gold(data / f"{name}.jsonl"))
     return recs[:limit] if limit else recs
@@ -307,6 +322,10 @@ def main() -> None:
         help="teacher tag probabilities per training record (knowledge distillation; see load_soft_targets)",
     )
     ap.add_argument("--distill-weight", type=float, default=0.5, help="weight of the teacher in the target (0..1)")
+    ap.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE",
+        help="override a value of the config, e.g. components.ner_tagger.model.tok2vec.encode.depth=5 (JSON value)",
+    )
     args = ap.parse_args()
 
     import spacy
@@ -316,9 +335,12 @@ def main() -> None:
     from thinc.api import Adam, Config, fix_random_seed
 
     cfg_path = args.config or ROOT / "configs" / f"ner_{args.lang}.cfg"
-    config = Config().from_disk(cfg_path)
+    overrides = parse_overrides(args.set)
+    config = Config().from_disk(cfg_path, overrides=overrides)
     tcfg = dict(config.pop("shinbun_train"))
     print("train config:", json.dumps(tcfg, ensure_ascii=False), flush=True)
+    if overrides:
+        print("config overrides:", json.dumps(overrides, ensure_ascii=False), flush=True)
     if args.learn_rate:
         tcfg["learn_rate"] = args.learn_rate
     if args.eval_every:

@@ -89,3 +89,14 @@ def test_soft_targets_file_rows_follow_character_offsets(train_ner, tmp_path):
     np.testing.assert_array_equal(soft.rows("a-1", [(0, 1), (2, 3)]), probs[[0, 2]].astype("float32"))
     assert soft.unlabelled() == [("raw-0", "上海市!")]
     np.testing.assert_array_equal(soft.rows("raw-0", [(1, 2)]), probs[[4]].astype("float32"))
+
+
+def test_config_overrides(train_ner):
+    from thinc.api import Config
+
+    over = train_ner.parse_overrides(["components.ner_tagger.model.tok2vec.encode.depth=5", "nlp.lang=xx"])
+    assert over == {"components.ner_tagger.model.tok2vec.encode.depth": 5, "nlp.lang": "xx"}
+    cfg = Config().from_disk(ROOT / "configs" / "ner_ja.cfg", overrides=over)
+    assert cfg["components"]["ner_tagger"]["model"]["tok2vec"]["encode"]["depth"] == 5
+    with pytest.raises(SystemExit):
+        train_ner.parse_overrides(["depth"])
