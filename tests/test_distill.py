@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -12,11 +11,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def train_ner():
-    spec = importlib.util.spec_from_file_location("train_ner_script", ROOT / "scripts" / "train_ner.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+def train_ner(load_script):
+    return load_script("train_ner")
 
 
 def _tagger():

@@ -3,9 +3,7 @@ the backend and scores there as the script said. No network."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
@@ -17,7 +15,6 @@ pytest.importorskip("accelerate")
 from pipeline.record import Article, Document, Span  # noqa: E402
 from pipeline.stages import ner_transformers as nt  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 # (text, [(surface, label)]) - Japanese, with a full-width number and an astral character
@@ -32,13 +29,6 @@ JA_VOCAB = ["トヨタ", "自動", "車", "の", "田中", "さん", "は", "5",
             "で", "働く", "今日", "雨", "が", "降る", "𠮷", "野家"]
 ZH_VOCAB = ["王", "小", "明", "在", "北", "京", "大", "学", "。", "１", "##２", "我"]
 ZH_TRAIN = [("王小明在北京大学。", [("王小明", "PERSON"), ("北京大学", "ORG")]), ("我在北京。", [("北京", "ORG")])]
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("finetune_ner", ROOT / "scripts" / "finetune_ner.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def records(pairs, lang):
@@ -85,8 +75,8 @@ def _one_thread():
     torch.set_num_threads(n)
 
 
-def test_word_tags_first_subword_and_misaligned():
-    ft = load_script()
+def test_word_tags_first_subword_and_misaligned(load_script):
+    ft = load_script("finetune_ner")
     enc = nt.Encoded(ids=[1, 2, 3, 4, 5], spans=[(0, 2), (2, 3), (3, 4), (4, 6), (6, 7)], words=[0, 0, 1, 2, 3])
     ents = [(0, 4, "ORG"), (5, 7, "PERSON")]  # the second starts inside word 2: misaligned
     tags, mis = ft.word_tags(enc, ents, 7)
@@ -94,8 +84,8 @@ def test_word_tags_first_subword_and_misaligned():
     assert mis == 1
 
 
-def test_finetune_then_load_in_backend(tmp_path):
-    ft = load_script()
+def test_finetune_then_load_in_backend(tmp_path, load_script):
+    ft = load_script("finetune_ner")
     base = tiny_base(tmp_path / "base", JA_VOCAB, japanese=True)
     train = write_jsonl(tmp_path / "train.jsonl", records(TRAIN, "ja"))
     dev = write_jsonl(tmp_path / "dev.jsonl", records(DEV, "ja"))
@@ -129,8 +119,8 @@ def test_finetune_then_load_in_backend(tmp_path):
     assert score(gold, pred, labels=["PERSON", "ORG"])["micro"] == summary["dev_final"]["micro"]
 
 
-def test_finetune_fast_tokenizer_all_subwords_no_dev(tmp_path):
-    ft = load_script()
+def test_finetune_fast_tokenizer_all_subwords_no_dev(tmp_path, load_script):
+    ft = load_script("finetune_ner")
     base = tiny_base(tmp_path / "base", ZH_VOCAB, japanese=False)
     train = write_jsonl(tmp_path / "train.jsonl", records(ZH_TRAIN, "zh-Hans"))
     out = tmp_path / "zh"
@@ -145,7 +135,7 @@ def test_finetune_fast_tokenizer_all_subwords_no_dev(tmp_path):
         assert 0 <= e.start < e.end <= len(text) and e.label in ("PERSON", "ORG")
 
 
-def test_bad_labels_rejected(tmp_path):
-    ft = load_script()
+def test_bad_labels_rejected(tmp_path, load_script):
+    ft = load_script("finetune_ner")
     with pytest.raises(SystemExit):
         ft.parse_args(["--model", "x", "--train", "t", "--labels", "PERSON,TIME", "--out", str(tmp_path)])

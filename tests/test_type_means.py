@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _module():
-    spec = importlib.util.spec_from_file_location("type_means", ROOT / "scripts" / "type_means.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def test_means_order_and_filtering(tmp_path):
-    means = _module().TypeMeans(2)
+def test_means_order_and_filtering(tmp_path, load_script):
+    means = load_script("type_means").TypeMeans(2)
     for key, row in [("a", [1, 0]), ("b", [0, 2]), ("a", [3, 0]), ("c", [1, 1]), ("b", [0, 4]), ("d", [5, 5])]:
         means.add(key, np.array(row, dtype=float))
     for i in range(70_000):  # past the initial capacity: the tables grow
