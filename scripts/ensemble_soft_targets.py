@@ -100,9 +100,10 @@ def main(argv: list[str] | None = None) -> None:
     arrays = [builder.arrays(r["text"]) for r in recs]
 
     ns.register_architectures()
-    tags = None
-    probs = [np.zeros((len(r["text"]), 0), np.float32) for r in recs]
+    tags, probs = None, []
     members = args.models.split(",")
+    # sentences of similar length batched together (less padding), the same order for every member
+    order = sorted((i for i, a in enumerate(arrays) if a[0]), key=lambda i: len(arrays[i][0]))
     for path in members:
         nlp = spacy.load(path)
         ns.use_fast_gemm(nlp)
@@ -114,7 +115,6 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(f"{path}: other tags than {members[0]}")
         feats = ns._fast_features(nlp)
         model = ns._tagger(nlp).model
-        order = sorted((i for i, a in enumerate(arrays) if a[0]), key=lambda i: len(arrays[i][0]))
         for k in range(0, len(order), 256):
             idx = order[k : k + 256]
             scores = model.predict([ns._FeatureRows(feats.rows(arrays[i]).rows) for i in idx])
