@@ -69,8 +69,16 @@ fine_tune_vectors = {"true" if fine_tune else "false"}"""
     )
 
 
-def _nlp_with_embed(embed: str):
-    """A tiny tagger pipeline with the given ``tok2vec.embed`` section, initialised on ARRAYS."""
+MAXOUT_ENCODER = """@architectures = "spacy.MaxoutWindowEncoder.v2"
+width = 16
+depth = 1
+window_size = 1
+maxout_pieces = 2"""
+
+
+def _nlp_with_embed(embed: str, encode: str = MAXOUT_ENCODER):
+    """A tiny tagger pipeline with the given ``tok2vec.embed`` (and ``encode``) section,
+    initialised on ARRAYS."""
     import spacy
     from spacy.tokens import Doc
     from spacy.training import Example
@@ -93,11 +101,7 @@ nO = null
 [components.ner_tagger.model.tok2vec.embed]
 {embed}
 [components.ner_tagger.model.tok2vec.encode]
-@architectures = "spacy.MaxoutWindowEncoder.v2"
-width = 16
-depth = 1
-window_size = 1
-maxout_pieces = 2
+{encode}
 """
     )
     nlp = spacy.util.load_model_from_config(cfg, auto_fill=True, validate=True)
@@ -297,3 +301,67 @@ def test_training_configs_parse_and_match_the_shipped_models(lang):
     got = shipped["components"]["ner_tagger"]["model"]["tok2vec"]
     for part in ("embed", "encode"):  # the saved config also holds the filled-in defaults
         assert {k: got[part].get(k) for k in want[part]} == dict(want[part])
+
+
+@pytest.mark.parametrize("lstm_depth", [1, 2])
+def test_numpy_tagger_runs_the_bilstm_encoder_like_thinc(lstm_depth):
+    """``shinbun.MaxoutWindowBiLSTMEncoder.v1``: :class:`NumpyTagger` reads the LSTM and gives
+    thinc's scores, for a batch and for each sequence alone (sequences of different lengths
+    share the time loop, so a short one must not see the padding of a long one)."""
+    from thinc.api import Adam
+
+    from pipeline.stages.fast_tagger import NumpyTagger
+
+    nlp, arrays, exs = _nlp_with_embed(
+        """@architectures = "shinbun.SumHashEmbed.v1"
+width = 16
+attrs = ["NORM", "PREFIX"]
+rows = [100, 50]""",
+        f"""@architectures = "shinbun.MaxoutWindowBiLSTMEncoder.v1"
+width = 16
+depth = 1
+window_size = 1
+maxout_pieces = 2
+lstm_depth = {lstm_depth}""",
+    )
+    tagger = nlp.get_pipe("ner_tagger")
+    opt = Adam(0.01)
+    for _ in range(3):  # move the weights (and biases) away from their initial values
+        nlp.update(exs, sgd=opt, drop=0.0)
+    fast = NumpyTagger.from_model(tagger.model)
+    assert fast is not None and fast.lstm is not None and len(fast.lstm.layers) == lstm_depth
+    ff = FastFeatures(nlp)
+    arrays = [arrays[0], tuple(x[:2] for x in arrays[1]), arrays[1], tuple(x[:1] for x in arrays[0])]
+    rows = [ff.rows(a).rows for a in arrays]
+    assert [len(r) for r in rows] == [5, 2, 5, 1]
+    ref = tagger.model.predict([ff.rows(a) for a in arrays])
+    batch = fast.scores_rows(rows)
+    for r, a, b in zip(rows, ref, batch):
+        alone = fast.scores_rows([r])[0]
+        assert a.shape == b.shape == alone.shape
+        np.testing.assert_allclose(a, b, atol=1e-5)
+        np.testing.assert_allclose(a, alone, atol=1e-5)
+    assert not np.allclose(ref[0], fast.out_b)  # the scores depend on the input
+
+
+def test_numpy_tagger_refuses_a_trained_lstm_start_state():
+    """thinc never trains the LSTM's initial state (``HC0``); a model where it is not zero
+    falls back to thinc instead of being computed wrongly."""
+    from pipeline.stages.fast_tagger import NumpyTagger
+
+    nlp, _, _ = _nlp_with_embed(
+        """@architectures = "shinbun.SumHashEmbed.v1"
+width = 16
+attrs = ["NORM", "PREFIX"]
+rows = [100, 50]""",
+        """@architectures = "shinbun.MaxoutWindowBiLSTMEncoder.v1"
+width = 16
+depth = 1
+window_size = 1
+maxout_pieces = 2""",
+    )
+    model = nlp.get_pipe("ner_tagger").model
+    assert NumpyTagger.from_model(model) is not None
+    lstm = next(n for n in model.walk() if n.name == "lstm")
+    lstm.set_param("HC0", lstm.get_param("HC0") + 1.0)
+    assert NumpyTagger.from_model(model) is None

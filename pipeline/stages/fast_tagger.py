@@ -83,10 +83,103 @@ def _layer_norm(X: np.ndarray, G: np.ndarray, beta: np.ndarray) -> np.ndarray:
     return Y
 
 
-class NumpyTagger:
-    """Inference for ``SumHashEmbed`` + ``MaxoutWindowEncoder`` + linear output, in numpy."""
+class _BiLSTM:
+    """thinc's bidirectional ``LSTM`` layer (``shinbun.MaxoutWindowBiLSTMEncoder.v1``) for inference.
 
-    def __init__(self, embeds, ln0, blocks, pad, out_W, out_b, encoder=None, output=None) -> None:
+    thinc runs each direction as its own loop over time steps. Here both directions share
+    one loop: the backward direction reads each sequence reversed, so all sequences are
+    left-aligned for both and a padded step only ever follows a sequence's end (its output
+    is never read). The two directions' recurrent weights form one block-diagonal matrix,
+    and the gates are laid out ``[f | i | o | c]`` with both directions side by side in each
+    block, so a step is one matrix product and a handful of elementwise calls over the
+    whole batch. Sigmoids are computed as ``0.5 * tanh(x / 2) + 0.5`` with the halving
+    folded into the weights, so one ``tanh`` call covers all four gates.
+    """
+
+    def __init__(self, params: np.ndarray, nI: int, nH: int, depth: int) -> None:
+        # thinc's layout per layer and direction: Wx (4*nH, n_in), bx (4*nH), Wh (4*nH, nH),
+        # bh (4*nH), each gate-major in the order forget, input, output, cell
+        self.nH = nH
+        self.layers: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        i, n_in = 0, nI
+        half = np.array([0.5, 0.5, 0.5, 1.0], dtype=np.float32)[:, None]  # sigmoid gates halved
+        for _ in range(depth):
+            parts = []
+            for _d in range(2):
+                Wx = params[i : i + 4 * nH * n_in].reshape(4, nH, n_in)
+                i += 4 * nH * n_in
+                bx = params[i : i + 4 * nH].reshape(4, nH)
+                i += 4 * nH
+                Wh = params[i : i + 4 * nH * nH].reshape(4, nH, nH)
+                i += 4 * nH * nH
+                bh = params[i : i + 4 * nH].reshape(4, nH)
+                i += 4 * nH
+                parts.append((Wx * half[:, :, None], (bx + bh) * half, Wh * half[:, :, None]))
+            (Wxf, bf, Whf), (Wxb, bb, Whb) = parts
+            # columns: gate g, direction d, unit u  ->  g * 2nH + d * nH + u
+            Wx_all = np.stack([Wxf, Wxb], axis=1).reshape(8 * nH, n_in).T
+            b_all = np.stack([bf, bb], axis=1).reshape(8 * nH)
+            Wh_all = np.zeros((2, nH, 4, 2, nH), dtype=np.float32)  # (dir_in, unit_in, gate, dir_out, unit_out)
+            Wh_all[0, :, :, 0, :] = Whf.transpose(2, 0, 1)
+            Wh_all[1, :, :, 1, :] = Whb.transpose(2, 0, 1)
+            self.layers.append((
+                np.ascontiguousarray(Wx_all, dtype=np.float32),
+                b_all.astype(np.float32),
+                np.ascontiguousarray(Wh_all.reshape(2 * nH, 8 * nH), dtype=np.float32),
+            ))
+            n_in = 2 * nH
+        if i != params.size:
+            raise ValueError("LSTM parameter size does not match its dimensions")
+
+    def __call__(self, X: np.ndarray, lengths: list[int]) -> np.ndarray:
+        """Outputs (N, 2 * nH) for the concatenated sequences ``X`` (N, nI) of ``lengths``."""
+        nH = self.nH
+        lens = np.asarray(lengths, dtype=np.int64)
+        B, T = len(lens), int(lens.max())
+        # batch rows sorted longest first, so the sequences still running at step t are the
+        # first active[t] rows (no work on padding)
+        order = np.argsort(-lens, kind="stable")
+        rank = np.empty(B, dtype=np.int64)
+        rank[order] = np.arange(B)
+        active = (lens[order][None, :] > np.arange(T)[:, None]).sum(axis=1)
+        seq = np.repeat(rank, lens)
+        pos = np.arange(len(X)) - np.repeat(np.cumsum(lens) - lens, lens)
+        rev = np.repeat(lens, lens) - 1 - pos
+        for Wx, b, Wh in self.layers:
+            G = X @ Wx
+            G += b
+            Gt = np.zeros((T, B, 4, 2, nH), dtype=np.float32)
+            G5 = G.reshape(-1, 4, 2, nH)
+            Gt[pos, seq, :, 0] = G5[:, :, 0]
+            Gt[rev, seq, :, 1] = G5[:, :, 1]
+            Gt = Gt.reshape(T, B, 8 * nH)
+            H = np.zeros((T, B, 2 * nH), dtype=np.float32)
+            h = np.zeros((B, 2 * nH), dtype=np.float32)
+            c = np.zeros((B, 2 * nH), dtype=np.float32)
+            for t in range(T):
+                n = active[t]
+                g = Gt[t, :n]
+                g += h[:n] @ Wh
+                np.tanh(g, out=g)
+                s = g[:, : 6 * nH]  # forget, input, output gates: sigmoid = 0.5 tanh(x/2) + 0.5
+                s *= 0.5
+                s += 0.5
+                cn = c[:n]
+                cn *= g[:, : 2 * nH]
+                cn += g[:, 2 * nH : 4 * nH] * g[:, 6 * nH :]
+                hn = H[t, :n]
+                np.tanh(cn, out=hn)
+                hn *= g[:, 4 * nH : 6 * nH]
+                h = H[t]
+            X = np.concatenate([H[pos, seq, :nH], H[rev, seq, nH:]], axis=1)
+        return X
+
+
+class NumpyTagger:
+    """Inference for ``SumHashEmbed`` + ``MaxoutWindowEncoder`` (optionally followed by a residual
+    BiLSTM) + linear output, in numpy."""
+
+    def __init__(self, embeds, ln0, blocks, pad, out_W, out_b, encoder=None, output=None, lstm=None) -> None:
         self.embeds: list[_Embed | _StaticVectors] = embeds
         self.ln0 = ln0
         self.blocks: list[_Block] = blocks
@@ -96,6 +189,7 @@ class NumpyTagger:
         self.width = out_W.shape[0]
         self._encoder = encoder  # the thinc layers, when built from a model
         self._output = output
+        self.lstm: _BiLSTM | None = lstm  # residual BiLSTM after the CNN blocks, if any
         from thinc.api import NumpyOps
 
         self._ops = NumpyOps()
@@ -125,8 +219,19 @@ class NumpyTagger:
                     return None
                 embeds.append(_Embed(int(he.attrs["column"]), int(he.attrs["seed"]), np.asarray(he.get_param("E"))))
             blocks = []
-            pad = int(encoder.attrs["pad"])
-            inner = encoder.layers[0]
+            lstm = None
+            cnn = encoder
+            if encoder.layers[-1].name == "residual(with_padded(lstm))":
+                # shinbun.MaxoutWindowBiLSTMEncoder.v1: chain(CNN, residual(with_padded(LSTM)))
+                cnn, res = encoder.layers
+                rnn = res.layers[0].layers[0]
+                hc0 = np.asarray(rnn.get_param("HC0"))
+                if rnn.get_dim("dirs") != 2 or np.any(hc0):  # thinc never trains HC0: zeros
+                    return None
+                nO = rnn.get_dim("nO")
+                lstm = _BiLSTM(np.asarray(rnn.get_param("LSTM"), dtype=np.float32), rnn.get_dim("nI"), nO // 2, rnn.get_dim("depth"))
+            pad = int(cnn.attrs["pad"])
+            inner = cnn.layers[0]
             residuals = inner.layers if inner.layers[0].name.startswith("residual(") else [inner]
             blocks = [cls._block(res) for res in residuals]
             out = output.layers[0]
@@ -143,6 +248,7 @@ class NumpyTagger:
                 np.asarray(out.get_param("b")),
                 encoder,
                 output,
+                lstm,
             )
         except (AttributeError, ValueError, KeyError, IndexError, TypeError):
             return None
@@ -234,6 +340,9 @@ class NumpyTagger:
             Y = M
             X = X + _layer_norm(Y, blk.G, blk.beta)
         keep = np.concatenate([np.arange(s, s + n) for s, n in zip(starts, lengths)])
-        S = X[keep] @ self.out_W
+        X = X[keep]
+        if self.lstm is not None:
+            X += self.lstm(X, lengths)
+        S = X @ self.out_W
         S += self.out_b
         return np.split(S, np.cumsum(lengths)[:-1])

@@ -254,6 +254,34 @@ def register_architectures() -> None:
             vector_dtype, vector_dropout, fine_tune_vectors,
         )
 
+    @registry.architectures("shinbun.MaxoutWindowBiLSTMEncoder.v1")
+    def maxout_window_bilstm_encoder(
+        width: int,
+        depth: int,
+        window_size: int,
+        maxout_pieces: int,
+        lstm_depth: int = 1,
+        lstm_dropout: float = 0.0,
+    ):
+        """spaCy's ``MaxoutWindowEncoder`` followed by a residual bidirectional LSTM over the
+        whole sentence (``width // 2`` units per direction; thinc's own numpy LSTM, so no torch).
+
+        The window CNN sees a few characters either side; the LSTM adds sentence-wide context
+        (a long organisation name, a name introduced earlier in the sentence), which the
+        Chinese model lacked (model card, "Session 4 finding"). The pipeline runs it with
+        :class:`pipeline.stages.fast_tagger.NumpyTagger`, which computes both directions in one
+        time loop."""
+        from spacy.ml.models.tok2vec import MaxoutWindowEncoder
+        from thinc.api import LSTM, residual, with_padded
+
+        if width % 2:
+            raise ValueError("width must be even (two LSTM directions of width // 2)")
+        cnn = MaxoutWindowEncoder(width=width, window_size=window_size, maxout_pieces=maxout_pieces, depth=depth)
+        rnn = residual(with_padded(LSTM(nO=width, nI=width, bi=True, depth=lstm_depth, dropout=lstm_dropout)))
+        model = chain(cnn, rnn)
+        model.set_dim("nO", width)
+        return model
+
     _ = Floats2d
     _REGISTERED = True
 
