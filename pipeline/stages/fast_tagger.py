@@ -134,31 +134,34 @@ class _BiLSTM:
     def __call__(self, X: np.ndarray, lengths: list[int]) -> np.ndarray:
         """Outputs (N, 2 * nH) for the concatenated sequences ``X`` (N, nI) of ``lengths``."""
         nH = self.nH
+        N = len(X)
         lens = np.asarray(lengths, dtype=np.int64)
         B, T = len(lens), int(lens.max())
-        # batch rows sorted longest first, so the sequences still running at step t are the
-        # first active[t] rows (no work on padding)
-        order = np.argsort(-lens, kind="stable")
+        # Packed, time-major rows (thinc's own LSTM layout): sequences ranked longest first, so
+        # the active[t] sequences still running at step t are ranks 0..active[t]-1 and their
+        # rows are one contiguous block at offsets[t]; no padding is stored or computed.
         rank = np.empty(B, dtype=np.int64)
-        rank[order] = np.arange(B)
-        active = (lens[order][None, :] > np.arange(T)[:, None]).sum(axis=1)
+        rank[np.argsort(-lens, kind="stable")] = np.arange(B)
+        active = np.bincount(lens - 1, minlength=T)[::-1].cumsum()[::-1]
+        offsets = np.cumsum(active) - active
         seq = np.repeat(rank, lens)
-        pos = np.arange(len(X)) - np.repeat(np.cumsum(lens) - lens, lens)
-        rev = np.repeat(lens, lens) - 1 - pos
+        pos = np.arange(N) - np.repeat(np.cumsum(lens) - lens, lens)
+        fwd_row = offsets[pos] + seq  # the forward direction reads position p at step p,
+        bwd_row = offsets[np.repeat(lens, lens) - 1 - pos] + seq  # the backward one at step len-1-p
         for Wx, b, Wh in self.layers:
             G = X @ Wx
             G += b
-            Gt = np.zeros((T, B, 4, 2, nH), dtype=np.float32)
-            G5 = G.reshape(-1, 4, 2, nH)
-            Gt[pos, seq, :, 0] = G5[:, :, 0]
-            Gt[rev, seq, :, 1] = G5[:, :, 1]
-            Gt = Gt.reshape(T, B, 8 * nH)
-            H = np.zeros((T, B, 2 * nH), dtype=np.float32)
+            G5 = G.reshape(N, 4, 2, nH)
+            Gp = np.empty((N, 4, 2, nH), dtype=np.float32)
+            Gp[fwd_row, :, 0] = G5[:, :, 0]
+            Gp[bwd_row, :, 1] = G5[:, :, 1]
+            Gp = Gp.reshape(N, 8 * nH)
+            H = np.empty((N, 2 * nH), dtype=np.float32)
             h = np.zeros((B, 2 * nH), dtype=np.float32)
             c = np.zeros((B, 2 * nH), dtype=np.float32)
             for t in range(T):
-                n = active[t]
-                g = Gt[t, :n]
+                n, o = active[t], offsets[t]
+                g = Gp[o : o + n]
                 g += h[:n] @ Wh
                 np.tanh(g, out=g)
                 s = g[:, : 6 * nH]  # forget, input, output gates: sigmoid = 0.5 tanh(x/2) + 0.5
@@ -167,11 +170,10 @@ class _BiLSTM:
                 cn = c[:n]
                 cn *= g[:, : 2 * nH]
                 cn += g[:, 2 * nH : 4 * nH] * g[:, 6 * nH :]
-                hn = H[t, :n]
-                np.tanh(cn, out=hn)
-                hn *= g[:, 4 * nH : 6 * nH]
-                h = H[t]
-            X = np.concatenate([H[pos, seq, :nH], H[rev, seq, nH:]], axis=1)
+                h = H[o : o + n]
+                np.tanh(cn, out=h)
+                h *= g[:, 4 * nH : 6 * nH]
+            X = np.concatenate([H[fwd_row, :nH], H[bwd_row, nH:]], axis=1)
         return X
 
 
