@@ -101,6 +101,46 @@ class Pipeline:
     def analyse(self, article: Article) -> Document:
         """Run every stage; raise StageError naming the stage that failed."""
         doc = Document(article=article)
+        if self._before_entities(doc):
+            try:
+                doc.entities = self._entities(doc)
+            except Exception as exc:  # noqa: BLE001 - any failure becomes an error record
+                raise StageError("entities", exc) from exc
+            self._after_entities(doc)
+        return doc
+
+    def analyse_batch(self, articles: list[Article]) -> list[Document | StageError]:
+        """:meth:`analyse` for several articles, with one entity-recogniser call for all of them
+        where the recogniser can take a batch (``batch(docs)``): the statistical models then
+        work on large batches of sentences, which costs much less per character than many small
+        ones. Each article gets its document or its own :class:`StageError`; if a batched call
+        fails, that recogniser is run again article by article, so only the article that fails
+        fails. The results equal :meth:`analyse`'s article by article."""
+        out: list[Document | StageError] = []
+        pending: list[Document] = []
+        for article in articles:
+            doc = Document(article=article)
+            try:
+                if self._before_entities(doc):
+                    pending.append(doc)
+                out.append(doc)
+            except StageError as err:
+                out.append(err)
+        failed: dict[int, StageError] = {}
+        for doc, found in zip(pending, self._entities_batch(pending)):
+            try:
+                if isinstance(found, BaseException):
+                    raise StageError("entities", found) from found
+                doc.entities = found
+                self._after_entities(doc)
+            except StageError as err:
+                failed[id(doc)] = err
+        return [failed.get(id(d), d) for d in out]
+
+    def _before_entities(self, doc: Document) -> bool:
+        """Language, body, sentences and tokens; False if the document ends there (no language).
+        Raises StageError."""
+        article = doc.article
         text = article.text
         stage = "language"
         try:
@@ -116,7 +156,7 @@ class Pipeline:
             if doc.lang == "und":
                 if text.strip():
                     doc.warnings.append("language not recognised as Japanese or Chinese (und): no sentences, tokens or entities")
-                return doc
+                return False
             stage = "sentences"
             doc.sentences = split_sentences(text, doc.body.start, doc.body.end, doc.lang)
             stage = "tokens"
@@ -126,27 +166,69 @@ class Pipeline:
                 # Traditional text (offsets are shared, so tokens point into the original).
                 seg_text = to_simplified(text) if doc.lang == "zh-Hant" else text
                 doc.tokens = tokenizer.tokenize(seg_text, doc.sentences)
-            stage = "entities"
-            doc.entities = self._entities(doc)
-            stage = "normalise"
+        except Exception as exc:  # noqa: BLE001 - any failure becomes an error record
+            raise StageError(stage, exc) from exc
+        return True
+
+    def _after_entities(self, doc: Document) -> None:
+        stage = "normalise"
+        try:
             normalize.normalize(doc)
             stage = "grouping"
             self.grouping(doc)
         except Exception as exc:  # noqa: BLE001 - any failure becomes an error record
             raise StageError(stage, exc) from exc
-        return doc
+
+    def _model_view(self, doc: Document) -> Document:
+        """What the recognisers see: the document itself, or for zh-Hant a same-length
+        Simplified copy (models are Simplified-only; offsets carry over)."""
+        if doc.lang != "zh-Hant":
+            return doc
+        art = doc.article
+        return Document(
+            article=Article(id=art.id, text=to_simplified(art.text), title=art.title, lang=art.lang,
+                            published=art.published, url=art.url, position=art.position),
+            lang=doc.lang, body=doc.body, boilerplate=doc.boilerplate, sentences=doc.sentences, tokens=doc.tokens,
+        )
 
     def _entities(self, doc: Document) -> list:
-        view = doc
-        if doc.lang == "zh-Hant":
-            # Models are Simplified-only: give them a same-length Simplified copy; offsets carry over.
-            art = doc.article
-            view = Document(
-                article=Article(id=art.id, text=to_simplified(art.text), title=art.title, lang=art.lang,
-                                published=art.published, url=art.url, position=art.position),
-                lang=doc.lang, body=doc.body, boilerplate=doc.boilerplate, sentences=doc.sentences, tokens=doc.tokens,
-            )
-        results = [rec(view) for rec in self.recognizers]
+        view = self._model_view(doc)
+        return self._merge_entities(doc, [rec(view) for rec in self.recognizers])
+
+    def _entities_batch(self, docs: list[Document]) -> list[list | BaseException]:
+        """Entities per document, or the exception that its recogniser raised."""
+        views = [self._model_view(d) for d in docs]
+        per_recognizer = []
+        for rec in self.recognizers:
+            found = None
+            batch = getattr(rec, "batch", None)
+            if batch is not None and len(views) > 1:
+                try:
+                    found = batch(views)
+                except Exception:  # noqa: BLE001 - retried one article at a time below
+                    found = None
+            if found is None:
+                found = []
+                for view in views:
+                    try:
+                        found.append(rec(view))
+                    except Exception as exc:  # noqa: BLE001 - this article's error record
+                        found.append(exc)
+            per_recognizer.append(found)
+        out: list[list | BaseException] = []
+        for k, doc in enumerate(docs):
+            results = [found[k] for found in per_recognizer]
+            error = next((r for r in results if isinstance(r, BaseException)), None)
+            if error is not None:
+                out.append(error)
+                continue
+            try:
+                out.append(self._merge_entities(doc, results))
+            except Exception as exc:  # noqa: BLE001
+                out.append(exc)
+        return out
+
+    def _merge_entities(self, doc: Document, results: list[list]) -> list:
         merged = entity_stage.merge(results)
         if not self.settings.entities_in_boilerplate and doc.body is not None:
             merged = entity_stage.inside(merged, doc.body)
@@ -161,16 +243,53 @@ class Pipeline:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                doc = self.analyse(item)
-            return to_record(doc, self.meta, emit_tokens=self.settings.emit_tokens)
+                return self._record(item, self.analyse(item))
         except StageError as err:
             return error_record(item.id, err.stage, type(err.exc).__name__, str(err.exc) or repr(err.exc))
+        except Exception as exc:  # noqa: BLE001 - never raises
+            return error_record(item.id, "record", type(exc).__name__, str(exc))
+
+    def process_batch(self, items: list[Article | InputError]) -> list[dict[str, Any]]:
+        """:meth:`process` for several items (one record each, in order), with the entity
+        models run once over all of them (:meth:`analyse_batch`). Never raises."""
+        articles = [it for it in items if not isinstance(it, InputError)]
+        if len(articles) <= 1:
+            return [self.process(it) for it in items]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                analysed = iter(self.analyse_batch(articles))
+            except Exception:  # noqa: BLE001 - should not happen; then one article at a time
+                return [self.process(it) for it in items]
+            out = []
+            for item in items:
+                if isinstance(item, InputError):
+                    out.append(error_record(item.id, "read", item.type, item.message))
+                    continue
+                doc = next(analysed)
+                if isinstance(doc, StageError):
+                    out.append(error_record(item.id, doc.stage, type(doc.exc).__name__, str(doc.exc) or repr(doc.exc)))
+                else:
+                    out.append(self._record(item, doc))
+        return out
+
+    def _record(self, item: Article, doc: Document) -> dict[str, Any]:
+        try:
+            return to_record(doc, self.meta, emit_tokens=self.settings.emit_tokens)
         except Exception as exc:  # noqa: BLE001 - serialisation problems too
             return error_record(item.id, "record", type(exc).__name__, str(exc))
 
-    def process_all(self, items: Iterable[Article | InputError]) -> Iterator[dict[str, Any]]:
+    def process_all(self, items: Iterable[Article | InputError], batch_size: int = 16) -> Iterator[dict[str, Any]]:
+        """Records for ``items``, in order, processed ``batch_size`` at a time
+        (:meth:`process_batch`)."""
+        batch: list[Article | InputError] = []
         for item in items:
-            yield self.process(item)
+            batch.append(item)
+            if len(batch) >= batch_size:
+                yield from self.process_batch(batch)
+                batch = []
+        if batch:
+            yield from self.process_batch(batch)
 
     # Sentences in each language the tokenizers are configured for, processed by warm_up().
     _WARM_UP_TEXTS = {"ja": "東京で会議があった。", "zh": "北京今天下雪。"}

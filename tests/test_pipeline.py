@@ -92,6 +92,55 @@ def test_stage_failure_becomes_error_record_and_batch_goes_on(nlp, monkeypatch):
     assert recs[1]["error"] == {"stage": "entities", "type": "RuntimeError", "message": "poisoned article"}
 
 
+MIXED_BATCH = [
+    Article(id="ja", text="岸田首相は東京でトヨタ自動車の社長と会談した。陳菊紅さんも同席した。"),
+    InputError("x:2", "InvalidJSON", "line 2: unexpected character"),
+    Article(id="zh", text="新华社北京3月5日电，国务院总理李克强在人民大会堂会见了美国客人。腾讯公司发布公告。"),
+    Article(id="hant", text="台北市長柯文哲昨天在台北市政府會見日本訪問團。"),
+    Article(id="empty", text=""),
+    Article(id="fr", text="Bonjour tout le monde, ceci est un article."),
+    Article(id="zh2", text="王小明在上海复旦大学读书。"),
+]
+
+
+def test_process_batch_equals_process_one_by_one(nlp):
+    """Batching only changes how the models are called (all sentences of the batch together):
+    every record is the one process() gives, in input order."""
+    one_by_one = [orjson.dumps(nlp.process(x)) for x in MIXED_BATCH]
+    batched = [orjson.dumps(r) for r in nlp.process_batch(MIXED_BATCH)]
+    assert batched == one_by_one
+    assert [orjson.dumps(r) for r in nlp.process_all(MIXED_BATCH, batch_size=3)] == one_by_one
+    assert any(r["entities"] for r in map(orjson.loads, batched) if "entities" in r)
+
+
+def test_a_failing_article_in_a_batch_fails_alone(nlp, monkeypatch):
+    """A recogniser whose batched call raises is rerun article by article: only the poisoned
+    article becomes an error record."""
+
+    class BoomBatch:
+        name = "boom"
+        version = "0"
+        calls = 0
+
+        def __call__(self, doc):
+            if "爆発" in doc.text:
+                raise RuntimeError("poisoned article")
+            return []
+
+        def batch(self, docs):
+            BoomBatch.calls += 1
+            return [self(d) for d in docs]
+
+    monkeypatch.setattr(nlp, "recognizers", [*nlp.recognizers, BoomBatch()])
+    recs = nlp.process_batch([Article(id=str(i), text=t, lang="ja") for i, t in enumerate(["東京。", "爆発。", "大阪。"])])
+    for r in recs:
+        check_record(r)
+    assert BoomBatch.calls == 1
+    assert [("error" in r) for r in recs] == [False, True, False]
+    assert recs[1]["error"] == {"stage": "entities", "type": "RuntimeError", "message": "poisoned article"}
+    assert recs[0] == nlp.process(Article(id="0", text="東京。", lang="ja"))
+
+
 def test_given_lang_is_respected(nlp):
     assert nlp.process(Article(id="1", text="北京", lang="zh"))["lang"] == "zh-Hans"  # no script-specific characters
     assert nlp.process(Article(id="1b", text="東京", lang="zh"))["lang"] == "zh-Hant"  # 東 is Traditional-only

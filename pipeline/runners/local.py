@@ -186,11 +186,11 @@ def rebuild_errors_file(output: str | Path, errors: str | Path) -> None:
 
 
 def _process_chunk(nlp, items: list[Item]) -> list[tuple[int, bytes, Stats]]:
-    out = []
-    for item in items:
-        rec = nlp.process(item)
-        out.append((item.position, orjson.dumps(rec) + b"\n", record_stats(rec)))
-    return out
+    # one Pipeline.process_batch per chunk: the entity models see the chunk's sentences together
+    return [
+        (item.position, orjson.dumps(rec) + b"\n", record_stats(rec))
+        for item, rec in zip(items, nlp.process_batch(items))
+    ]
 
 
 def _worker_main(config: Config, inbox, results_conn, worker_id: int) -> None:
@@ -411,7 +411,11 @@ def run(
             from pipeline.core import Pipeline
 
             nlp = Pipeline(config)
-            results: Iterator[tuple[int, bytes, Stats]] = (r for chunk in _chunks(items, 1, 0) for r in _process_chunk(nlp, chunk))
+            # the same chunks as the workers get, so that every article is batched with the same
+            # neighbours whatever the number of workers
+            results: Iterator[tuple[int, bytes, Stats]] = (
+                r for chunk in _chunks(items, chunk_items, chunk_chars) for r in _process_chunk(nlp, chunk)
+            )
         else:
             results = _in_order(
                 _parallel(config, items, workers, window or workers * chunk_items * 4, chunk_items, chunk_chars, summary), skip

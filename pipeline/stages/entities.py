@@ -43,6 +43,20 @@ class LangFiltered:
     def __call__(self, doc: Document) -> list[Entity]:
         return self.inner(doc) if self.applies_to(doc.lang) else []
 
+    def batch(self, docs: Sequence[Document]) -> list[list[Entity]]:
+        """Entities per document; the documents in this recogniser's languages go to the inner
+        recogniser's ``batch`` together when it has one."""
+        out: list[list[Entity]] = [[] for _ in docs]
+        chosen = [k for k, d in enumerate(docs) if self.applies_to(d.lang)]
+        inner_batch = getattr(self.inner, "batch", None)
+        if inner_batch is not None and len(chosen) > 1:
+            found = inner_batch([docs[k] for k in chosen])
+        else:
+            found = [self.inner(docs[k]) for k in chosen]
+        for k, ents in zip(chosen, found):
+            out[k] = ents
+        return out
+
 
 def merge(results: Sequence[list[Entity]]) -> list[Entity]:
     """Merge recogniser outputs, earlier lists taking precedence; returns sorted, non-overlapping."""

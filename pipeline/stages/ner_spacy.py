@@ -1039,36 +1039,57 @@ class SpacyNER:
         """Entities of a whole article with the vectorised ``zh-bigram`` features; ``cached``
         uses per-key cached embeddings (:meth:`ZhBigramFeatures.embedded`) when the model's
         architecture allows it."""
+        return self.predict_zh_articles([(text, sentences, tokens)], cached)[0]
+
+    def predict_zh_articles(self, articles, cached: bool = True) -> list[list[tuple[int, int, str]]]:
+        """:meth:`predict_zh_article` for several ``(text, sentences, tokens)``, their sentences
+        scored together (larger batches cost less per character, the BiLSTM's time loop most)."""
         nlp = self._get_nlp()
         tagger = self._numpy_tagger() if cached else False
-        if tagger:
-            per_sent = self._zh_features().embedded(text, sentences, tokens, tagger)
-            spans = predict_rows(nlp, [x for x, _ in per_sent], self.batch_size, scorer=tagger.scores)
-        else:
-            per_sent = self._zh_features().rows(text, sentences, tokens)
-            spans = predict_rows(nlp, [r for r, _ in per_sent], self.batch_size)
+        feats = self._zh_features()
+        per_article = [
+            feats.embedded(text, sents, toks, tagger) if tagger else feats.rows(text, sents, toks)
+            for text, sents, toks in articles
+        ]
+        spans = iter(predict_rows(
+            nlp, [x for per in per_article for x, _ in per], self.batch_size, scorer=tagger.scores if tagger else None
+        ))
         out = []
-        for (_, pos), sent in zip(per_sent, spans):
-            out.extend((int(pos[a]), int(pos[b - 1]) + 1, lab) for a, b, lab in sent)
+        for per in per_article:
+            found = []
+            for _, pos in per:
+                found.extend((int(pos[a]), int(pos[b - 1]) + 1, lab) for a, b, lab in next(spans))
+            out.append(found)
         return out
 
     def __call__(self, doc: Document) -> list[Entity]:
+        return self.batch([doc])[0]
+
+    def batch(self, docs: list[Document]) -> list[list[Entity]]:
+        """Entities per document; the sentences of all documents go through the model together."""
         from pipeline.record import Entity
 
-        text = doc.text
-        sentences = list(doc.sentences)
-        if not sentences or not text:
-            return []
-        tokens = sorted(doc.tokens, key=lambda t: (t.start, t.end)) if doc.tokens else []
-        if not tokens:
-            tokens = self._tokenize(text, sentences)
+        inputs = []  # (index, text, sentences, tokens)
+        for k, doc in enumerate(docs):
+            text = doc.text
+            sentences = list(doc.sentences)
+            if not sentences or not text:
+                continue
+            tokens = sorted(doc.tokens, key=lambda t: (t.start, t.end)) if doc.tokens else []
+            if not tokens:
+                tokens = self._tokenize(text, sentences)
+            inputs.append((k, text, sentences, tokens))
         if self.lang == "zh" and self.features == "zh-bigram":
-            found = self.predict_zh_article(text, sentences, tokens)
+            found_per_doc = self.predict_zh_articles([x[1:] for x in inputs])
         else:
-            arrays_list = [a for a in self.sentence_arrays(text, sentences, tokens)]
-            found = [e for sent in self.predict_arrays([a for a in arrays_list if a[0]]) for e in sent]
-        if self.lang == "zh":
-            found = snap_to_latin_words(text, found)
-        ents = [Entity(start=s, end=e, label=lab, source=self.name, score=None) for s, e, lab in found]
-        ents.sort(key=lambda x: (x.start, x.end))
-        return ents
+            arrays_per_doc = [[a for a in self.sentence_arrays(text, sents, toks) if a[0]] for _, text, sents, toks in inputs]
+            per_sentence = iter(self.predict_arrays([a for arrays in arrays_per_doc for a in arrays]))
+            found_per_doc = [[e for _ in arrays for e in next(per_sentence)] for arrays in arrays_per_doc]
+        out: list[list[Entity]] = [[] for _ in docs]
+        for (k, text, _, _), found in zip(inputs, found_per_doc):
+            if self.lang == "zh":
+                found = snap_to_latin_words(text, found)
+            ents = [Entity(start=s, end=e, label=lab, source=self.name, score=None) for s, e, lab in found]
+            ents.sort(key=lambda x: (x.start, x.end))
+            out[k] = ents
+        return out
