@@ -64,7 +64,7 @@ train student --out "$OUT" --seed "$SEED" --soft-targets "$RUN/ens5_soft.npz" --
 
 # as shipped: no dev scores file, an empty string table (features are hashes), provenance in meta.json
 rm -f "$OUT/dev_scores.json"
-echo '[]' >"$OUT/vocab/strings.json"
+printf "[]" >"$OUT/vocab/strings.json"
 python - "$OUT" "$SEED" <<'PY'
 import json, sys
 path, seed = sys.argv[1] + "/meta.json", int(sys.argv[2])
