@@ -115,7 +115,9 @@ class Pipeline:
         work on large batches of sentences, which costs much less per character than many small
         ones. Each article gets its document or its own :class:`StageError`; if a batched call
         fails, that recogniser is run again article by article, so only the article that fails
-        fails. The results equal :meth:`analyse`'s article by article."""
+        fails. The results equal :meth:`analyse`'s article by article (a model's scores can differ
+        in their last float bits with the batch's composition; the runners batch the same chunks
+        whatever the number of workers, so a run's output does not depend on it)."""
         out: list[Document | StageError] = []
         pending: list[Document] = []
         for article in articles:
