@@ -100,14 +100,10 @@ class Pipeline:
 
     def analyse(self, article: Article) -> Document:
         """Run every stage; raise StageError naming the stage that failed."""
-        doc = Document(article=article)
-        if self._before_entities(doc):
-            try:
-                doc.entities = self._entities(doc)
-            except Exception as exc:  # noqa: BLE001 - any failure becomes an error record
-                raise StageError("entities", exc) from exc
-            self._after_entities(doc)
-        return doc
+        result = self.analyse_batch([article])[0]
+        if isinstance(result, StageError):
+            raise result
+        return result
 
     def analyse_batch(self, articles: list[Article]) -> list[Document | StageError]:
         """:meth:`analyse` for several articles, with one entity-recogniser call for all of them
@@ -193,12 +189,9 @@ class Pipeline:
             lang=doc.lang, body=doc.body, boilerplate=doc.boilerplate, sentences=doc.sentences, tokens=doc.tokens,
         )
 
-    def _entities(self, doc: Document) -> list:
-        view = self._model_view(doc)
-        return self._merge_entities(doc, [rec(view) for rec in self.recognizers])
-
     def _entities_batch(self, docs: list[Document]) -> list[list | BaseException]:
-        """Entities per document, or the exception that its recogniser raised."""
+        """Entities per document, or the exception that its recogniser raised. A single document
+        (``analyse``) calls each recogniser directly."""
         views = [self._model_view(d) for d in docs]
         per_recognizer = []
         for rec in self.recognizers:
