@@ -38,22 +38,10 @@ wait
 python scripts/ensemble_soft_targets.py --lang ja --data "$DATA" --raw "$RAW" \
     --models "$RUN/m0,$RUN/d5,$RUN/m1,$RUN/m2" --out "$RUN/ens4_soft.npz" >"$RUN/ens4_soft.log" 2>&1
 train student --out "$OUT" --seed "$SEED" --soft-targets "$RUN/ens4_soft.npz" --distill-weight 0.5 --version "$VERSION"
-# as shipped: no dev scores file, an empty string table (features are hashes), provenance in meta.json
-rm -f "$OUT/dev_scores.json"
-echo '[]' >"$OUT/vocab/strings.json"
-python - "$OUT" "$SEED" <<'PY'
-import json, sys
-path, seed = sys.argv[1] + "/meta.json", int(sys.argv[2])
-meta = json.load(open(path, encoding="utf-8"))
-meta["shinbun"]["static_vectors"] = {
-    "source": "ja_ginza 5.3.0 vocab (chiVe word2vec vectors, Apache-2.0; package MIT), 480,443 keys / 20,000 vectors x 300",
-    "kept": "480,204 keys (by NORM feature hash), PCA to 100 dims, float16",
-}
-meta["shinbun"]["soft_targets"].update(
-    teacher="average of 4 models trained with configs/ner_ja.cfg: depth 3 seeds 0/1/2 and depth 5 seed 0",
-    unlabelled="8,184 sentences of ../shared/data/raw/ja_news_sample.jsonl",
-)
-meta["shinbun"]["seed"] = seed
-json.dump(meta, open(path, "w", encoding="utf-8"), ensure_ascii=False, indent=2)
-PY
+# as shipped: no dev scores file, an empty string table, provenance in meta.json
+python scripts/package_model.py "$OUT" --seed "$SEED" \
+    --vectors-source "ja_ginza 5.3.0 vocab (chiVe word2vec vectors, Apache-2.0; package MIT), 480,443 keys / 20,000 vectors x 300" \
+    --vectors-kept "480,204 keys (by NORM feature hash), PCA to 100 dims, float16" \
+    --teacher "average of 4 models trained with configs/ner_ja.cfg: depth 3 seeds 0/1/2 and depth 5 seed 0" \
+    --unlabelled "8,184 sentences of ../shared/data/raw/ja_news_sample.jsonl"
 grep -h "finished" "$RUN"/*.log

