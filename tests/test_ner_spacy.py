@@ -255,7 +255,9 @@ def test_cached_zh_embeddings_give_the_same_entities(zh, text):
     tokens = sorted(d.tokens, key=lambda t: (t.start, t.end))
     cached = zh.predict_zh_article(text, d.sentences, tokens)
     uncached = zh.predict_zh_article(text, d.sentences, tokens, cached=False)
-    per_sentence = [e for sent in zh.predict_arrays([a for a in zh.sentence_arrays(text, d.sentences, tokens) if a[0]]) for e in sent]
+    arrays = [a for a in zh.sentence_arrays(text, d.sentences, tokens) if a[0]]
+    chars = ["".join(text[s] for s, _ in a[3]) for a in arrays]
+    per_sentence = [e for sent in zh.predict_arrays(arrays, chars_list=chars) for e in sent]
     assert sorted(cached) == sorted(uncached) == sorted(per_sentence)
     for s, e, _ in cached:
         assert text[s:e].strip() == text[s:e] != ""
@@ -355,3 +357,62 @@ def test_vectorised_zh_rows_property(zh):
                 assert np.array_equal(rows, ff.rows(arrays).rows)
 
     check()
+
+
+def _cascade_ner(threshold):
+    ner = SpacyNER("ner-zh", "zh")
+    if ner.cascade is None:
+        pytest.skip("the shipped ner-zh has no second network")
+    ner.cascade = dict(ner.cascade, threshold=threshold)
+    return ner
+
+
+CASCADE_TEXT = "香港特別行政區政府宣佈，陳菊紅將出任署長。国务院总理李强在北京人民大会堂会见了来访的法国外长。𠮷野家在 北京  开店。"
+
+
+def test_cascade_threshold_zero_is_the_model_alone():
+    ner = _cascade_ner(0.0)
+    alone = SpacyNER("ner-zh", "zh", second_network=False)
+    assert alone.cascade is None and "+" not in alone.version
+    d = _doc(CASCADE_TEXT, "zh", sentences=_sentences(CASCADE_TEXT))
+    assert ner(d) == alone(d)
+
+
+def test_cascade_always_is_the_average_of_both_networks():
+    """Threshold above 1: every sentence gets the average of the two networks' probabilities;
+    recomputed here from the parts."""
+    import numpy as np
+
+    from pipeline.stages.gru_tagger import CharBiGRUTagger
+    from pipeline.stages.ner_spacy import _decoder, _fast_features, decode_batch
+
+    ner = _cascade_ner(2.0)
+    text = CASCADE_TEXT
+    d = _doc(text, "zh", sentences=_sentences(text))
+    tokens = sorted(d.tokens, key=lambda t: (t.start, t.end))
+    arrays = [a for a in ner.sentence_arrays(text, d.sentences, tokens) if a[0]]
+    nlp = ner._get_nlp()
+    tags, (trans, start, end), _, _ = _decoder(nlp)
+    logits = ner._numpy_tagger().scores_rows([_fast_features(nlp).rows(a).rows for a in arrays])
+    second = CharBiGRUTagger(ner.path / ner.cascade["model"])
+    chars = ["".join(text[s] for s, _ in a[3]) for a in arrays]
+    mixed = []
+    for x, q in zip(logits, second.probs(chars)):
+        p = np.exp(x - x.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        mixed.append(np.log(np.maximum((p + q[:, [second.tags.index(t) for t in tags]]) / 2, 1e-9)))
+    expected = []
+    for a, path in zip(arrays, decode_batch(mixed, trans, start, end)):
+        expected += [(a[3][s][0], a[3][e - 1][1], lab) for s, e, lab in tags_to_spans(path, tags)]
+    got = [(e.start, e.end, e.label) for e in ner(d)]
+    assert got == sorted(expected)
+    assert ("陳菊紅", "PERSON") in [(text[s:e], lab) for s, e, lab in got]
+
+
+def test_cascade_needs_the_characters():
+    ner = _cascade_ner(0.8)
+    text = "陈菊红在北京。"
+    d = _doc(text, "zh")
+    arrays = ner.sentence_arrays(text, d.sentences, d.tokens)
+    with pytest.raises(ValueError, match="second network"):
+        ner.predict_arrays(arrays)

@@ -21,3 +21,16 @@ def test_package_model(load_script, tmp_path):
         "static_vectors": {"source": "src", "kept": "kept"},
         "seed": 3,
     }}
+
+
+def test_package_model_with_a_second_network(load_script, tmp_path):
+    model = tmp_path / "model"
+    (model / "vocab").mkdir(parents=True)
+    (model / "vocab" / "strings.json").write_text("[]", encoding="utf-8")
+    (model / "meta.json").write_text(json.dumps({"version": "1", "shinbun": {}}), encoding="utf-8")
+    second = tmp_path / "exported.npz"
+    second.write_bytes(b"npz bytes")
+    load_script("package_model").package(model, 0, "s", "k", "t", "u", second, 0.7, "a BiGRU")
+    assert (model / "teacher.npz").read_bytes() == b"npz bytes"
+    got = json.loads((model / "meta.json").read_text(encoding="utf-8"))["shinbun"]
+    assert got["cascade"] == {"model": "teacher.npz", "threshold": 0.7, "about": "a BiGRU"}

@@ -835,7 +835,7 @@ def _decoder(nlp):
 
 
 def predict_rows(
-    nlp, rows_list, batch_size: int = 256, o_bias: float | None = None, scorer=None
+    nlp, rows_list, batch_size: int = 256, o_bias: float | None = None, scorer=None, refine=None
 ) -> list[list[tuple[int, int, str]]]:
     """Entity spans (first row, last row + 1, label) per sentence, from feature-hash rows
     (numpy arrays as :class:`FastFeatures` or :class:`~pipeline.stages.zh_features.ZhBigramFeatures`
@@ -843,6 +843,9 @@ def predict_rows(
 
     ``scorer``, when given, maps a batch of ``rows_list`` items to their tag scores instead
     of the thinc model (the zh path passes embedded arrays and a :class:`NumpyTagger`).
+    ``refine(scores, indices)``, when given, may replace the scores of a batch (the items of
+    ``rows_list`` at ``indices``) before decoding: :meth:`SpacyNER._refiner` mixes in the second
+    network there.
     """
     tagger = _tagger(nlp)
     tags, (trans, start, end), default_bias, o_index = _decoder(nlp)
@@ -859,6 +862,8 @@ def predict_rows(
         if not idx:
             continue
         scores = scorer([rows_list[i] for i in idx])
+        if refine is not None:
+            scores = refine(scores, idx)
         if o_bias:
             for x in scores:
                 x[:, o_index] -= o_bias
@@ -868,7 +873,7 @@ def predict_rows(
 
 
 def predict_entities(
-    nlp, arrays_list, batch_size: int = 256, fast: bool = True, o_bias: float | None = None, scorer=None
+    nlp, arrays_list, batch_size: int = 256, fast: bool = True, o_bias: float | None = None, scorer=None, refine=None
 ) -> list[list[tuple[int, int, str]]]:
     """Entities (char start, char end, label) per sentence, from the per-sentence arrays.
 
@@ -891,18 +896,18 @@ def predict_entities(
     if fast:
         feats = _fast_features(nlp)
         rows_list = [feats.rows(a).rows if a[0] else np.zeros((0, len(feats.plan)), np.uint64) for a in arrays_list]
-        spans = predict_rows(nlp, rows_list, batch_size, o_bias, scorer=scorer)
+        spans = predict_rows(nlp, rows_list, batch_size, o_bias, scorer=scorer, refine=refine)
     else:
-        spans = _predict_docs(nlp, arrays_list, batch_size, o_bias)
+        spans = _predict_docs(nlp, arrays_list, batch_size, o_bias, refine)
     return [
         [(a[3][s][0], a[3][e - 1][1], lab) for s, e, lab in sent] for a, sent in zip(arrays_list, spans)
     ]
 
 
-def _predict_docs(nlp, arrays_list, batch_size, o_bias):
+def _predict_docs(nlp, arrays_list, batch_size, o_bias, refine=None):
     """The reference path: spaCy ``Doc`` objects through the model (tests compare it with the fast one)."""
     docs = [make_doc(nlp.vocab, a) if a[0] else () for a in arrays_list]
-    return predict_rows(nlp, docs, batch_size, o_bias)
+    return predict_rows(nlp, docs, batch_size, o_bias, refine=refine)
 
 
 def _latin(ch: str) -> bool:
@@ -950,7 +955,9 @@ def resolve_model_path(model: str | Path) -> Path:
 class SpacyNER:
     """Entity stage backed by a project-trained spaCy NER model (``ner-ja`` / ``ner-zh``)."""
 
-    def __init__(self, model: str | Path, lang: str, batch_size: int = 256) -> None:
+    def __init__(self, model: str | Path, lang: str, batch_size: int = 256, second_network: bool = True) -> None:
+        """``second_network=False`` runs a model that ships one (``cascade`` in its meta) without
+        it: faster, less accurate (the model card has both)."""
         if lang not in ("ja", "zh"):
             raise ValueError(f"SpacyNER supports lang 'ja' or 'zh', not {lang!r}")
         self.lang = lang
@@ -961,7 +968,12 @@ class SpacyNER:
         self.version = f"{model_name} {meta.get('version', '0')}"
         self.labels: tuple[str, ...] = tuple(meta.get("shinbun", {}).get("labels", ()))
         self.features = meta.get("shinbun", {}).get("features", "ja" if lang == "ja" else "zh-char")
+        # a second network averaged in on the sentences the model is unsure of (ner-zh >= 0.6.0)
+        self.cascade: dict | None = meta.get("shinbun", {}).get("cascade") if second_network else None
+        if self.cascade is not None:
+            self.version += f" + {self.cascade['model']}"
         self.batch_size = batch_size
+        self._second = None
         self._nlp = None
         self._tokenizer = None
         self._zh_feats = None
@@ -1021,11 +1033,55 @@ class SpacyNER:
                 out.append(zh_doc_arrays(text, sent.start, sent.end, stoks, self.features))
         return out
 
-    def predict_arrays(self, arrays_list, numpy_tagger: bool = True) -> list[list[tuple[int, int, str]]]:
+    def predict_arrays(
+        self, arrays_list, numpy_tagger: bool = True, chars_list: list[str] | None = None
+    ) -> list[list[tuple[int, int, str]]]:
         """Entities per sentence from the per-sentence arrays. With ``numpy_tagger`` (and a model
-        of the shipped architecture) the model runs as :class:`NumpyTagger`, else through thinc."""
+        of the shipped architecture) the model runs as :class:`NumpyTagger`, else through thinc.
+        ``chars_list`` (the characters of each sentence's rows) is needed by a model with a
+        second network (``cascade`` in its meta)."""
         tagger = self._numpy_tagger() if numpy_tagger else False
-        return predict_entities(self._get_nlp(), arrays_list, self.batch_size, scorer=tagger.scores_rows if tagger else None)
+        refine = self._refiner(chars_list)
+        return predict_entities(
+            self._get_nlp(), arrays_list, self.batch_size, scorer=tagger.scores_rows if tagger else None, refine=refine
+        )
+
+    def _refiner(self, chars_list: list[str] | None):
+        """The ``refine`` step of :func:`predict_rows` for a model with a second network: on each
+        sentence where some character's most likely tag has probability below the threshold,
+        the tag probabilities become the average of both networks' (the rest keep the model's
+        own scores; decoding is unchanged by the log-softmax). None for a model without one."""
+        if self.cascade is None:
+            return None
+        if chars_list is None:
+            raise ValueError(f"{self.path.name} has a second network: pass the sentences' characters")
+        if self._second is None:
+            from pipeline.stages.gru_tagger import CharBiGRUTagger
+
+            second = CharBiGRUTagger(self.path / self.cascade["model"])
+            tags = list(_tagger(self._get_nlp()).labels)
+            self._second = (second, [second.tags.index(t) for t in tags])
+        second, columns = self._second
+        threshold = float(self.cascade["threshold"])
+
+        def refine(scores, idx):
+            probs = []
+            unsure = []
+            for k, x in enumerate(scores):
+                x = np.asarray(x, dtype=np.float32)
+                e = np.exp(x - x.max(axis=1, keepdims=True))
+                p = e / e.sum(axis=1, keepdims=True)
+                probs.append(p)
+                if len(p) and p.max(axis=1).min() < threshold:
+                    unsure.append(k)
+            if not unsure:
+                return scores
+            out = list(scores)
+            for k, q in zip(unsure, second.probs([chars_list[idx[k]] for k in unsure])):
+                out[k] = np.log(np.maximum((probs[k] + q[:, columns]) * 0.5, 1e-9))
+            return out
+
+        return refine
 
 
     def _numpy_tagger(self):
@@ -1051,8 +1107,19 @@ class SpacyNER:
             feats.embedded(text, sents, toks, tagger) if tagger else feats.rows(text, sents, toks)
             for text, sents, toks in articles
         ]
+        chars = None
+        if self.cascade is not None:
+            chars = [
+                "".join(map(text.__getitem__, pos.tolist()))
+                for (text, _, _), per in zip(articles, per_article)
+                for _, pos in per
+            ]
         spans = iter(predict_rows(
-            nlp, [x for per in per_article for x, _ in per], self.batch_size, scorer=tagger.scores if tagger else None
+            nlp,
+            [x for per in per_article for x, _ in per],
+            self.batch_size,
+            scorer=tagger.scores if tagger else None,
+            refine=self._refiner(chars),
         ))
         out = []
         for per in per_article:
@@ -1083,7 +1150,16 @@ class SpacyNER:
             found_per_doc = self.predict_zh_articles([x[1:] for x in inputs])
         else:
             arrays_per_doc = [[a for a in self.sentence_arrays(text, sents, toks) if a[0]] for _, text, sents, toks in inputs]
-            per_sentence = iter(self.predict_arrays([a for arrays in arrays_per_doc for a in arrays]))
+            chars = None
+            if self.cascade is not None:
+                chars = [
+                    "".join(text[s] for s, _ in a[3])
+                    for (_, text, _, _), arrays in zip(inputs, arrays_per_doc)
+                    for a in arrays
+                ]
+            per_sentence = iter(
+                self.predict_arrays([a for arrays in arrays_per_doc for a in arrays], chars_list=chars)
+            )
             found_per_doc = [[e for _ in arrays for e in next(per_sentence)] for arrays in arrays_per_doc]
         out: list[list[Entity]] = [[] for _ in docs]
         for (k, text, _, _), found in zip(inputs, found_per_doc):

@@ -1,0 +1,110 @@
+"""pipeline/stages/gru_tagger.py: the numpy BiGRU (the second network of ner-zh) against a
+plain per-sentence implementation of torch's GRU equations, and against torch itself when it
+is installed. The weights are random and tiny, written by the test."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.stages.gru_tagger import CharBiGRUTagger
+
+TAGS = ["O", "B-PERSON", "I-PERSON", "L-PERSON", "U-PERSON"]
+CHARS = list("北京上海陈菊红说。ab ")
+H, E = 6, 5
+
+
+def _write(path, seed=0):
+    rng = np.random.default_rng(seed)
+    arrays = {
+        "chars": np.array(CHARS),
+        "emb": rng.normal(size=(len(CHARS) + 1, E)).astype("float16"),
+        "map_from": np.array(["陳", "Ａ"]),
+        "map_to": np.array(["陈", "a"]),
+        "out_w": rng.normal(size=(len(TAGS), 2 * H)).astype("float32"),
+        "out_b": rng.normal(size=len(TAGS)).astype("float32"),
+        "tags": np.array(TAGS),
+    }
+    for layer, n_in in ((1, E), (2, 2 * H)):
+        arrays[f"gru{layer}_weight_ih"] = rng.normal(size=(2, 3 * H, n_in)).astype("float32")
+        arrays[f"gru{layer}_weight_hh"] = rng.normal(size=(2, 3 * H, H)).astype("float32")
+        arrays[f"gru{layer}_bias_ih"] = rng.normal(size=(2, 3 * H)).astype("float32")
+        arrays[f"gru{layer}_bias_hh"] = rng.normal(size=(2, 3 * H)).astype("float32")
+    np.savez(path, **arrays)
+    return arrays
+
+
+def _reference(arrays, ids):
+    """torch.nn.GRU's equations (gates r, z, n), one sentence, one step at a time."""
+
+    def sig(x):
+        return 1 / (1 + np.exp(-x))
+
+    x = arrays["emb"].astype(np.float64)[ids]
+    for layer in (1, 2):
+        outs = []
+        for d in (0, 1):
+            w_ih, w_hh = arrays[f"gru{layer}_weight_ih"][d], arrays[f"gru{layer}_weight_hh"][d]
+            b_ih, b_hh = arrays[f"gru{layer}_bias_ih"][d], arrays[f"gru{layer}_bias_hh"][d]
+            h = np.zeros(H)
+            seq = range(len(x)) if d == 0 else reversed(range(len(x)))
+            out = np.zeros((len(x), H))
+            for t in seq:
+                gi, gh = w_ih @ x[t] + b_ih, w_hh @ h + b_hh
+                r, z = sig(gi[:H] + gh[:H]), sig(gi[H : 2 * H] + gh[H : 2 * H])
+                n = np.tanh(gi[2 * H :] + r * gh[2 * H :])
+                h = (1 - z) * n + z * h
+                out[t] = h
+            outs.append(out)
+        x = np.concatenate(outs, axis=1)
+    logits = x @ arrays["out_w"].T + arrays["out_b"]
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return p / p.sum(axis=1, keepdims=True)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    path = tmp_path_factory.mktemp("gru") / "teacher.npz"
+    arrays = _write(path)
+    return CharBiGRUTagger(path), arrays
+
+
+def test_encode_maps_and_marks_unknown_characters(tiny):
+    tagger, _ = tiny
+    oov = len(CHARS)
+    assert tagger.encode("陈陳Ａa?").tolist() == [CHARS.index("陈"), CHARS.index("陈"), CHARS.index("a"), CHARS.index("a"), oov]
+    assert tagger.encode("").tolist() == []
+
+
+def test_batch_equals_reference_per_sentence(tiny):
+    tagger, arrays = tiny
+    texts = ["北京上海", "陈菊红说。", "", "a", "上海 ab陳x北京上海陈菊红说。", "说"]
+    got = tagger.probs(texts)
+    assert [len(p) for p in got] == [len(t) for t in texts]
+    for text, p in zip(texts, got):
+        if text:
+            ref = _reference(arrays, tagger.encode(text))
+            assert np.allclose(p, ref, atol=1e-5), float(np.abs(p - ref).max())
+            assert np.allclose(p.sum(axis=1), 1.0, atol=1e-5)
+        # the same sentence alone gives the same probabilities as in the batch
+        assert np.allclose(tagger.probs([text])[0], p, atol=1e-6)
+    assert tagger.probs([]) == []
+
+
+def test_equals_torch_gru(tiny):
+    torch = pytest.importorskip("torch", reason="torch (an optional extra) is not installed")
+    tagger, arrays = tiny
+    grus = [torch.nn.GRU(E, H, batch_first=True, bidirectional=True), torch.nn.GRU(2 * H, H, batch_first=True, bidirectional=True)]
+    for layer, gru in zip((1, 2), grus):
+        for d, suffix in enumerate(["", "_reverse"]):
+            for part in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                getattr(gru, f"{part}_l0{suffix}").data = torch.tensor(arrays[f"gru{layer}_{part}"][d])
+    text = "上海陈菊红说。北京ab"
+    with torch.no_grad():
+        x = torch.tensor(arrays["emb"].astype(np.float32)[tagger.encode(text)])[None]
+        for gru in grus:
+            x, _ = gru(x)
+        logits = x[0].numpy() @ arrays["out_w"].T + arrays["out_b"]
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    assert np.allclose(tagger.probs([text])[0], p, atol=1e-5)
