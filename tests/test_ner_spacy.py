@@ -360,9 +360,10 @@ def test_vectorised_zh_rows_property(zh):
 
 
 def _cascade_ner(threshold):
-    ner = SpacyNER("ner-zh", "zh")
-    if ner.cascade is None:
-        pytest.skip("the shipped ner-zh has no second network")
+    if not (MODELS_DIR / "ner-zh-accurate" / "teacher.npz").exists():
+        pytest.skip("pipeline/models/ner-zh-accurate missing")
+    ner = SpacyNER("ner-zh-accurate", "zh")
+    assert ner.cascade is not None
     ner.cascade = dict(ner.cascade, threshold=threshold)
     return ner
 
@@ -372,8 +373,10 @@ CASCADE_TEXT = "香港特別行政區政府宣佈，陳菊紅將出任署長。�
 
 def test_cascade_threshold_zero_is_the_model_alone():
     ner = _cascade_ner(0.0)
-    alone = SpacyNER("ner-zh", "zh", second_network=False)
+    alone = SpacyNER("ner-zh-accurate", "zh", second_network=False)
     assert alone.cascade is None and "+" not in alone.version
+    assert ner.version == "ner-zh-accurate 0.6.0 + teacher.npz"
+    assert SpacyNER("ner-zh", "zh").cascade is None  # the default model has no second network
     d = _doc(CASCADE_TEXT, "zh", sentences=_sentences(CASCADE_TEXT))
     assert ner(d) == alone(d)
 
@@ -416,3 +419,22 @@ def test_cascade_needs_the_characters():
     arrays = ner.sentence_arrays(text, d.sentences, d.tokens)
     with pytest.raises(ValueError, match="second network"):
         ner.predict_arrays(arrays)
+
+
+def test_accurate_config_runs_the_second_network():
+    """configs/zh_accurate.toml as shipped: the zh recogniser is ner-zh-accurate with its second
+    network; Japanese is unchanged."""
+    from pathlib import Path
+
+    from pipeline.core import load
+    from pipeline.record import Article
+
+    if not (MODELS_DIR / "ner-zh-accurate" / "teacher.npz").exists():
+        pytest.skip("pipeline/models/ner-zh-accurate missing")
+    pipe = load(Path(__file__).resolve().parents[1] / "configs" / "zh_accurate.toml")
+    text = "国务院总理李强在北京人民大会堂会见了来访的法国外长。"
+    record = pipe.process(Article(id="a", text=text, lang="zh-Hans"))
+    ents = {(e["text"], e["label"]) for e in record["entities"]}
+    assert {("李强", "PERSON"), ("国务院", "ORG")} <= ents
+    sources = {e["source"] for e in record["entities"] if e["label"] == "PERSON"}
+    assert sources == {"spacy:ner-zh-accurate"}

@@ -1,4 +1,4 @@
-"""The second network of the Chinese entity model: a character BiGRU tagger run in numpy.
+"""The second network of ner-zh-accurate: a character BiGRU tagger run in numpy.
 
 It is the LAC-based teacher of ``scripts/train_lac_teacher.py`` (Baidu LAC's pretrained character
 embeddings and two bidirectional GRU layers, fine-tuned for PERSON/ORG/LOC), exported to
@@ -7,9 +7,10 @@ averages its tag probabilities with the student's on the sentences the student i
 (see ``cascade`` in the model card): the student alone is fast, the pair is more accurate.
 
 Written in numpy rather than loading torch because torch is an optional extra and far too large a
-dependency for one small recurrent network; the layout follows ``fast_tagger._BiLSTM``: sentences
-sorted longest first and packed time-major, so no padding is stored or computed, and both
-directions advance in the same time loop.
+dependency for one small recurrent network. As in ``fast_tagger._BiLSTM``, the sentences are
+sorted longest first and their rows packed, so no padding is stored or computed: at time step t
+the active sentences are a prefix of the batch, and the backward direction reads each sentence
+from its end. The input projections of all rows are one matrix product per direction.
 """
 
 from __future__ import annotations

@@ -968,7 +968,7 @@ class SpacyNER:
         self.version = f"{model_name} {meta.get('version', '0')}"
         self.labels: tuple[str, ...] = tuple(meta.get("shinbun", {}).get("labels", ()))
         self.features = meta.get("shinbun", {}).get("features", "ja" if lang == "ja" else "zh-char")
-        # a second network averaged in on the sentences the model is unsure of (ner-zh >= 0.6.0)
+        # a second network averaged in on the sentences the model is unsure of (ner-zh-accurate)
         self.cascade: dict | None = meta.get("shinbun", {}).get("cascade") if second_network else None
         if self.cascade is not None:
             self.version += f" + {self.cascade['model']}"
