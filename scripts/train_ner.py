@@ -23,7 +23,9 @@ What it does:
    Training data only; dev sets are never touched.
    Optional, per config: ``augment_mention_swap`` ({source: fraction}): extra copies of
    sentences with every entity replaced by a random same-label mention of the same source;
-   ``upsample`` ({source: k}): sentences with entities repeated k times;
+   ``upsample`` ({source: k}): sentences with entities repeated k times; ``style_sources``
+   ({source: prefix}, experiment): that source's TAG strings get the prefix, so the model can
+   learn its annotation conventions apart (inference uses the unprefixed tags);
    ``facility_missing_sources``/``facility_suffixes``: IREX LOC/ORG spans ending like a
    facility name become unannotated (no loss); ``features`` (zh): ``zh-char`` or ``zh-bigram``.
 5. Trains with ``nlp.update`` (Adam), evaluates strict span+label micro F1 on the dev sets
@@ -150,6 +152,15 @@ class Builder:
         if self.lang == "ja":
             return ja_doc_arrays(text, toks)
         return zh_doc_arrays(text, 0, len(text), toks, self.features)
+
+
+def flag_style(arrays, style: str):
+    """The per-sentence arrays with every TAG prefixed by ``style`` (``style_sources`` in the
+    config: an annotation-style flag for one corpus; "" leaves them unchanged)."""
+    if not style:
+        return arrays
+    words, tags, lemmas, offs = arrays
+    return words, [style + t for t in tags], lemmas, offs
 
 
 def biluo(offs, ents, labels, other_labels, stats):
@@ -396,10 +407,14 @@ def main() -> None:
         if up > 1:
             extra = extra + [r for r in recs if r["entities"]] * (up - 1)
         src_stats = {"gold": 0, "misaligned": 0}
+        # annotation-style flag (experiment): this source's TAG strings get a prefix, so the
+        # model can tell its conventions apart; inference always uses the plain (unflagged) tags
+        style = tcfg.get("style_sources", {}).get(src, "")
         for r in recs + extra:
             arr = builder.arrays(r["text"])
             if not arr[0]:
                 continue
+            arr = flag_style(arr, style)
             tags = biluo(arr[3], r["entities"], labels, tcfg["other_labels"], src_stats)
             pred = make_doc(nlp.vocab, arr)
             if is_ner:  # transition-based "ner" component: IOB entities, "" = missing

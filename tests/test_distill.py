@@ -96,3 +96,9 @@ def test_config_overrides(train_ner):
     assert cfg["components"]["ner_tagger"]["model"]["tok2vec"]["encode"]["depth"] == 5
     with pytest.raises(SystemExit):
         train_ner.parse_overrides(["depth"])
+
+
+def test_style_flag_prefixes_tags_only(train_ner):
+    arrays = (["北京", "京大"], ["B2", "E2"], ["<s>北", "北京"], [(0, 1), (1, 2)])
+    assert train_ner.flag_style(arrays, "") is arrays
+    assert train_ner.flag_style(arrays, "c") == (["北京", "京大"], ["cB2", "cE2"], ["<s>北", "北京"], [(0, 1), (1, 2)])
