@@ -83,6 +83,28 @@ def _layer_norm(X: np.ndarray, G: np.ndarray, beta: np.ndarray) -> np.ndarray:
     return Y
 
 
+def packed_rows(lengths) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The packed, time-major layout of concatenated sequences of ``lengths`` (all > 0) for a
+    bidirectional recurrent loop (thinc's own LSTM layout): (active, offsets, fwd_row, bwd_row).
+
+    Sequences are ranked longest first, so the ``active[t]`` sequences still running at step t
+    are ranks 0..active[t]-1 and their rows are one contiguous block at ``offsets[t]``; no
+    padding is stored or computed. Row i of the input (position p of its sequence) is read by the
+    forward direction at packed row ``fwd_row[i]`` (step p) and by the backward one at
+    ``bwd_row[i]`` (step len-1-p)."""
+    lens = np.asarray(lengths, dtype=np.int64)
+    B, T, N = len(lens), int(lens.max()), int(lens.sum())
+    rank = np.empty(B, dtype=np.int64)
+    rank[np.argsort(-lens, kind="stable")] = np.arange(B)
+    active = np.bincount(lens - 1, minlength=T)[::-1].cumsum()[::-1]
+    offsets = np.cumsum(active) - active
+    seq = np.repeat(rank, lens)
+    pos = np.arange(N) - np.repeat(np.cumsum(lens) - lens, lens)
+    fwd_row = offsets[pos] + seq
+    bwd_row = offsets[np.repeat(lens, lens) - 1 - pos] + seq
+    return active, offsets, fwd_row, bwd_row
+
+
 class _BiLSTM:
     """thinc's bidirectional ``LSTM`` layer (``shinbun.MaxoutWindowBiLSTMEncoder.v1``) for inference.
 
@@ -135,19 +157,9 @@ class _BiLSTM:
         """Outputs (N, 2 * nH) for the concatenated sequences ``X`` (N, nI) of ``lengths``."""
         nH = self.nH
         N = len(X)
-        lens = np.asarray(lengths, dtype=np.int64)
-        B, T = len(lens), int(lens.max())
-        # Packed, time-major rows (thinc's own LSTM layout): sequences ranked longest first, so
-        # the active[t] sequences still running at step t are ranks 0..active[t]-1 and their
-        # rows are one contiguous block at offsets[t]; no padding is stored or computed.
-        rank = np.empty(B, dtype=np.int64)
-        rank[np.argsort(-lens, kind="stable")] = np.arange(B)
-        active = np.bincount(lens - 1, minlength=T)[::-1].cumsum()[::-1]
-        offsets = np.cumsum(active) - active
-        seq = np.repeat(rank, lens)
-        pos = np.arange(N) - np.repeat(np.cumsum(lens) - lens, lens)
-        fwd_row = offsets[pos] + seq  # the forward direction reads position p at step p,
-        bwd_row = offsets[np.repeat(lens, lens) - 1 - pos] + seq  # the backward one at step len-1-p
+        B = len(lengths)
+        active, offsets, fwd_row, bwd_row = packed_rows(lengths)
+        T = len(active)
         for Wx, b, Wh in self.layers:
             G = X @ Wx
             G += b

@@ -7,10 +7,9 @@ averages its tag probabilities with the student's on the sentences the student i
 (see ``cascade`` in the model card): the student alone is fast, the pair is more accurate.
 
 Written in numpy rather than loading torch because torch is an optional extra and far too large a
-dependency for one small recurrent network. As in ``fast_tagger._BiLSTM``, the sentences are
-sorted longest first and their rows packed, so no padding is stored or computed: at time step t
-the active sentences are a prefix of the batch, and the backward direction reads each sentence
-from its end. The input projections of all rows are one matrix product per direction.
+dependency for one small recurrent network. It runs on the packed layout the student's BiLSTM
+uses (``fast_tagger.packed_rows``): no padding is stored or computed, and every time step reads
+and writes one contiguous block of rows.
 """
 
 from __future__ import annotations
@@ -65,51 +64,52 @@ class CharBiGRUTagger:
         get, oov = self._row.get, self._oov
         return np.fromiter((get(c, oov) for c in text), dtype=np.int64, count=len(text))
 
-    def _bigru(self, X: np.ndarray, layer, fwd: list[np.ndarray], bwd: list[np.ndarray]) -> np.ndarray:
-        """One bidirectional GRU layer over packed rows ``X``; ``fwd[t]``/``bwd[t]`` are the rows
-        of time step t of the active sentences (longest first) in each direction."""
+    def _bigru(self, X: np.ndarray, layer, layout) -> np.ndarray:
+        """One bidirectional GRU layer over the rows ``X`` of the concatenated sentences, in the
+        packed layout of :func:`~pipeline.stages.fast_tagger.packed_rows` (each time step's
+        rows are one contiguous block); ``layout`` is (active, offsets, rows, sources) with
+        ``rows[d]``/``sources[d]`` the permutation to and from direction d's packed order."""
         w_in, w_rec, b_in, b_n = layer
+        active, offsets, rows, sources = layout
         hidden = w_rec[0].shape[0]
-        out = np.empty((len(X), 2 * hidden), dtype=np.float32)
-        h = [np.zeros((len(fwd[0]) if fwd else 0, hidden), dtype=np.float32) for _ in (0, 1)]
-        for d, steps in ((0, fwd), (1, bwd)):
-            gx = X @ w_in[d] + b_in[d]
-            state = h[d]
-            for rows in steps:
-                b = len(rows)
-                hp = state[:b]
-                g = gx[rows]
+        n_rows = len(X)
+        out = np.empty((n_rows, 2 * hidden), dtype=np.float32)
+        for d in (0, 1):
+            gx = X[sources[d]] @ w_in[d]  # the input rows in this direction's packed order
+            gx += b_in[d]
+            hs = np.empty((n_rows, hidden), dtype=np.float32)
+            h = np.zeros((int(active[0]), hidden), dtype=np.float32)
+            for n, o in zip(active.tolist(), offsets.tolist()):
+                hp = h[:n]
+                g = gx[o : o + n]
                 gh = hp @ w_rec[d]
                 rz = _sigmoid(g[:, : 2 * hidden] + gh[:, : 2 * hidden])
                 r, z = rz[:, :hidden], rz[:, hidden:]
-                n = np.tanh(g[:, 2 * hidden :] + r * (gh[:, 2 * hidden :] + b_n[d]))
-                hn = n + z * (hp - n)
-                state[:b] = hn
-                out[rows, d * hidden : (d + 1) * hidden] = hn
+                cand = np.tanh(g[:, 2 * hidden :] + r * (gh[:, 2 * hidden :] + b_n[d]))
+                h = hs[o : o + n]
+                np.add(cand, z * (hp - cand), out=h)
+            out[:, d * hidden : (d + 1) * hidden] = hs[rows[d]]
         return out
 
     def probs(self, texts: list[str]) -> list[np.ndarray]:
         """(len(text), tags) probabilities per text (rows in character order)."""
-        lens = np.array([len(t) for t in texts], dtype=np.int64)
+        from pipeline.stages.fast_tagger import packed_rows
+
         result: list[np.ndarray] = [np.zeros((0, len(self.tags)), dtype=np.float32) for _ in texts]
-        order = [i for i in sorted(range(len(texts)), key=lambda i: -lens[i]) if lens[i]]
-        if not order:
+        kept = [i for i, t in enumerate(texts) if t]
+        if not kept:
             return result
-        olens = lens[order]
-        starts = np.concatenate(([0], np.cumsum(olens)[:-1]))
-        ids = np.concatenate([self.encode(texts[i]) for i in order])
-        fwd, bwd = [], []
-        for t in range(int(olens[0])):
-            b = int(np.searchsorted(-olens, -t, side="left"))  # sentences longer than t
-            fwd.append(starts[:b] + t)
-            bwd.append(starts[:b] + olens[:b] - 1 - t)
-        X = self.emb[ids]
+        lens = [len(texts[i]) for i in kept]
+        active, offsets, fwd_row, bwd_row = packed_rows(lens)
+        # per direction: packed row of each input row, and input row of each packed row
+        layout = (active, offsets, (fwd_row, bwd_row), (np.argsort(fwd_row), np.argsort(bwd_row)))
+        X = self.emb[np.concatenate([self.encode(texts[i]) for i in kept])]
         for layer in self.layers:
-            X = self._bigru(X, layer, fwd, bwd)
+            X = self._bigru(X, layer, layout)
         logits = X @ self.out_w + self.out_b
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
         p /= p.sum(axis=1, keepdims=True)
-        for i, s, n in zip(order, starts.tolist(), olens.tolist()):
-            result[i] = p[s : s + n]
+        for i, part in zip(kept, np.split(p, np.cumsum(lens)[:-1])):
+            result[i] = part
         return result
