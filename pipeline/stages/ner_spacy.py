@@ -1065,20 +1065,20 @@ class SpacyNER:
         threshold = float(self.cascade["threshold"])
 
         def refine(scores, idx):
-            probs = []
-            unsure = []
+            # softmax numerators and sums; a character's top probability is 1 / its sum, so
+            # only the unsure sentences get normalised
+            unsure = {}
             for k, x in enumerate(scores):
-                x = np.asarray(x, dtype=np.float32)
-                e = np.exp(x - x.max(axis=1, keepdims=True))
-                p = e / e.sum(axis=1, keepdims=True)
-                probs.append(p)
-                if len(p) and p.max(axis=1).min() < threshold:
-                    unsure.append(k)
+                if len(x):
+                    e = np.exp(x - x.max(axis=1, keepdims=True))
+                    total = e.sum(axis=1, keepdims=True)
+                    if 1.0 / total.max() < threshold:
+                        unsure[k] = e / total
             if not unsure:
                 return scores
             out = list(scores)
-            for k, q in zip(unsure, second.probs([chars_list[idx[k]] for k in unsure])):
-                out[k] = np.log(np.maximum((probs[k] + q[:, columns]) * 0.5, 1e-9))
+            for (k, p), q in zip(unsure.items(), second.probs([chars_list[idx[k]] for k in unsure])):
+                out[k] = np.log(np.maximum((p + q[:, columns]) * 0.5, 1e-9))
             return out
 
         return refine
