@@ -34,3 +34,24 @@ def test_package_model_with_a_second_network(load_script, tmp_path):
     assert (model / "teacher.npz").read_bytes() == b"npz bytes"
     got = json.loads((model / "meta.json").read_text(encoding="utf-8"))["shinbun"]
     assert got["cascade"] == {"model": "teacher.npz", "threshold": 0.7, "about": "a BiGRU"}
+
+
+def test_sweep_cascade_model_folder(load_script, tmp_path):
+    """scripts/sweep_cascade.py pairs a student with a model's second network at a threshold,
+    through links, without touching either folder."""
+    model, student, work = tmp_path / "model", tmp_path / "student", tmp_path / "work"
+    for d in (model, student, work):
+        d.mkdir()
+    cascade = {"model": "teacher.npz", "threshold": 0.8, "about": "x"}
+    (model / "meta.json").write_text(json.dumps({"shinbun": {"cascade": cascade}}), encoding="utf-8")
+    (model / "teacher.npz").write_bytes(b"second")
+    (student / "meta.json").write_text(json.dumps({"version": "s", "shinbun": {"seed": 1}}), encoding="utf-8")
+    (student / "ner_tagger").mkdir()
+    (student / "dev_scores.json").write_text("{}", encoding="utf-8")
+    out = load_script("sweep_cascade").model_folder(work, model, student, 0.5)
+    assert sorted(p.name for p in out.iterdir()) == ["meta.json", "ner_tagger", "teacher.npz"]
+    assert (out / "ner_tagger").resolve() == (student / "ner_tagger").resolve()
+    assert (out / "teacher.npz").read_bytes() == b"second"
+    meta = json.loads((out / "meta.json").read_text(encoding="utf-8"))
+    assert meta == {"version": "s", "shinbun": {"seed": 1, "cascade": dict(cascade, threshold=0.5)}}
+    assert json.loads((model / "meta.json").read_text(encoding="utf-8"))["shinbun"]["cascade"]["threshold"] == 0.8

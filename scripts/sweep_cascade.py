@@ -1,0 +1,82 @@
+"""Pipeline dev F1 of a model with a second network (``ner-zh-accurate``) at several cascade
+thresholds, optionally with another student paired with the same second network.
+
+    python scripts/sweep_cascade.py --values 0.5 0.7 0.8
+    python scripts/sweep_cascade.py --values 0.8 --student /path/to/other/student   # e.g. another seed
+
+Each value runs the whole pipeline (``configs/zh_accurate.toml`` naming a temporary model folder:
+links to the model's files, or to the student's plus the shipped ``teacher.npz``, and a
+``meta.json`` with that threshold) and scores it with ``shinbun eval``'s code and the project's
+label sets. It also prints the share of characters the second network read. Dev data only:
+this is model selection. Nothing under ``pipeline/models`` is changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SETS = [("zh/pd_dev.jsonl", ["PERSON", "ORG", "LOC"], {"GPE": "LOC"}),
+        ("zh/cluener_dev.jsonl", ["PERSON", "ORG", "LOC"], {"GPE": "LOC"})]
+
+
+def model_folder(tmp: Path, model: Path, student: Path | None, threshold: float) -> Path:
+    """A folder of links to the model's (or the student's) files plus the second network, with
+    the cascade threshold set in its meta.json."""
+    out = tmp / f"model-{threshold}"
+    out.mkdir()
+    base = student or model
+    for entry in base.iterdir():
+        if entry.name not in ("meta.json", "teacher.npz", "MODEL_CARD.md", "dev_scores.json"):
+            (out / entry.name).symlink_to(entry.resolve())
+    meta = json.loads((base / "meta.json").read_text(encoding="utf-8"))
+    cascade = json.loads((model / "meta.json").read_text(encoding="utf-8"))["shinbun"]["cascade"]
+    meta.setdefault("shinbun", {})["cascade"] = dict(cascade, threshold=threshold)
+    (out / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    (out / cascade["model"]).symlink_to((model / cascade["model"]).resolve())
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--values", type=float, nargs="+", default=[0.8])
+    ap.add_argument("--student", type=Path, default=None, help="another student (a train_ner.py output folder)")
+    ap.add_argument("--model", type=Path, default=ROOT / "pipeline" / "models" / "ner-zh-accurate")
+    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    args = ap.parse_args()
+
+    from pipeline.evaluation import evaluate_pipeline
+    from pipeline.stages import gru_tagger
+
+    seen = {"chars": 0}
+    probs = gru_tagger.CharBiGRUTagger.probs
+
+    def counting(self, texts):
+        seen["chars"] += sum(len(t) for t in texts)
+        return probs(self, texts)
+
+    gru_tagger.CharBiGRUTagger.probs = counting
+    config_text = (ROOT / "configs" / "zh_accurate.toml").read_text(encoding="utf-8")
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        for value in args.values:
+            folder = model_folder(tmp, args.model, args.student, value)
+            config = tmp / f"config-{value}.toml"
+            config.write_text(config_text.replace('model = "ner-zh-accurate"', f'model = "{folder}"'), encoding="utf-8")
+            scores = []
+            for rel, labels, label_map in SETS:
+                seen["chars"] = 0
+                total = sum(len(json.loads(line)["text"]) for line in open(args.data / rel, encoding="utf-8"))
+                m = evaluate_pipeline(args.data / rel, config, labels=labels, label_map=label_map)["micro"]
+                scores.append(m["f1"])
+                print(f"threshold {value:.2f}  {rel:22s} P {m['precision']:.4f} R {m['recall']:.4f} "
+                      f"F1 {m['f1']:.4f}  second network read {seen['chars'] / total:.1%} of the characters",
+                      flush=True)
+            print(f"threshold {value:.2f}  mean F1 {sum(scores) / len(scores):.4f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
