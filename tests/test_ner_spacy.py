@@ -438,3 +438,30 @@ def test_accurate_config_runs_the_second_network():
     assert {("李强", "PERSON"), ("国务院", "ORG")} <= ents
     sources = {e["source"] for e in record["entities"] if e["label"] == "PERSON"}
     assert sources == {"spacy:ner-zh-accurate"}
+
+
+def test_key_table_lookup_equals_a_dict(monkeypatch):
+    """``_KeyTable.lookup_index``: binary search over the merged keys, the dict for new and
+    pending ones, merges in between and resets when full give the rows a plain dict gives."""
+    import numpy as np
+
+    from pipeline.stages import zh_features
+
+    def compute(key):
+        return tuple(int(key) * 7 + j for j in range(3))
+
+    rng = np.random.default_rng(3)
+    preload = np.unique(rng.integers(0, 5000, size=300).astype(np.uint64))
+    table = zh_features._KeyTable(3, compute, (preload, np.array([compute(k) for k in preload], dtype=np.uint64)))
+    monkeypatch.setattr(zh_features, "CACHE_KEYS", 9_000)
+    merged_sizes, resets, known = set(), 0, len(table.index)
+    for _ in range(60):
+        keys = np.unique(rng.integers(0, 12_000, size=700).astype(np.uint64))
+        idx = table.lookup_index(keys)
+        got = table.table[idx]
+        assert got.tolist() == [list(compute(k)) for k in keys.tolist()]
+        assert len(table._sorted_keys) + len(table._pending) == len(table.index)
+        merged_sizes.add(len(table._sorted_keys))
+        resets += len(table.index) < known
+        known = len(table.index)
+    assert len(merged_sizes) > 2 and resets  # merges happened, and resets

@@ -19,39 +19,45 @@ from pathlib import Path
 import numpy as np
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    # 0.5 * tanh(x / 2) + 0.5: one ufunc pass, no overflow warnings for large |x|
-    return np.tanh(x * 0.5) * 0.5 + 0.5
-
-
 class CharBiGRUTagger:
     """Tag probabilities per character from ``teacher.npz``."""
 
     def __init__(self, path: str | Path) -> None:
         with np.load(path) as z:
             chars = z["chars"].tolist()
-            self.emb = z["emb"].astype(np.float32)
+            emb = z["emb"].astype(np.float32)
             self.tags: list[str] = z["tags"].tolist()
             mapping = dict(zip(z["map_from"].tolist(), z["map_to"].tolist()))
             self.layers = []
-            for layer in (1, 2):
+            n_layers = sum(1 for k in z.files if k.startswith("gru") and k.endswith("_weight_ih"))
+            for layer in range(1, n_layers + 1):
                 w_ih, w_hh = z[f"gru{layer}_weight_ih"].astype(np.float32), z[f"gru{layer}_weight_hh"].astype(np.float32)
                 b_ih, b_hh = z[f"gru{layer}_bias_ih"].astype(np.float32), z[f"gru{layer}_bias_hh"].astype(np.float32)
-                # per direction: input projection (nI, 3H) with both biases of r and z folded in,
-                # recurrent (H, 3H), and the recurrent bias of n (it sits inside r * (...))
+                # both directions stacked: input projection (2, nI, 3H) with both biases of r and
+                # z folded into its bias (2, 3H), recurrent (2, H, 3H), and the recurrent bias
+                # of n (2, 1, H; it sits inside r * (...))
                 hidden = w_hh.shape[2]
                 b_in = b_ih.copy()
                 b_in[:, : 2 * hidden] += b_hh[:, : 2 * hidden]
-                self.layers.append(
-                    (
-                        [np.ascontiguousarray(w_ih[d].T) for d in (0, 1)],
-                        [np.ascontiguousarray(w_hh[d].T) for d in (0, 1)],
-                        [b_in[d] for d in (0, 1)],
-                        [b_hh[d, 2 * hidden :] for d in (0, 1)],
-                    )
-                )
+                # sigmoid(x) = 0.5 * tanh(x / 2) + 0.5: the halving of the r and z gates'
+                # pre-activations is folded into their weights and biases (exact in binary
+                # floating point), so a step needs one tanh and no temporaries for them
+                w_ih[:, : 2 * hidden] *= 0.5
+                w_hh[:, : 2 * hidden] *= 0.5
+                b_in[:, : 2 * hidden] *= 0.5
+                self.layers.append((
+                    np.ascontiguousarray(w_ih.transpose(0, 2, 1)),
+                    b_in,
+                    np.ascontiguousarray(w_hh.transpose(0, 2, 1)),
+                    np.ascontiguousarray(b_hh[:, None, 2 * hidden :]),
+                ))
             self.out_w = np.ascontiguousarray(z["out_w"].astype(np.float32).T)
             self.out_b = z["out_b"].astype(np.float32)
+        # The first layer's input projection depends on the character alone: computed once per
+        # vocabulary row here (2, rows, 3H), it is a row lookup per character at run time
+        # instead of a fifth of the network's multiply-adds.
+        w_in, b_in, _, _ = self.layers[0]
+        self.first_projection = np.stack([emb @ w_in[d] + b_in[d] for d in (0, 1)])
         oov = len(chars)
         index = {c: i for i, c in enumerate(chars)}
         # LAC maps a character (full-width forms, traditional characters) before the lookup
@@ -64,32 +70,39 @@ class CharBiGRUTagger:
         get, oov = self._row.get, self._oov
         return np.fromiter((get(c, oov) for c in text), dtype=np.int64, count=len(text))
 
-    def _bigru(self, X: np.ndarray, layer, layout) -> np.ndarray:
-        """One bidirectional GRU layer over the rows ``X`` of the concatenated sentences, in the
-        packed layout of :func:`~pipeline.stages.fast_tagger.packed_rows` (each time step's
-        rows are one contiguous block); ``layout`` is (active, offsets, rows, sources) with
-        ``rows[d]``/``sources[d]`` the permutation to and from direction d's packed order."""
-        w_in, w_rec, b_in, b_n = layer
-        active, offsets, rows, sources = layout
-        hidden = w_rec[0].shape[0]
-        n_rows = len(X)
-        out = np.empty((n_rows, 2 * hidden), dtype=np.float32)
-        for d in (0, 1):
-            gx = X[sources[d]] @ w_in[d]  # the input rows in this direction's packed order
-            gx += b_in[d]
-            hs = np.empty((n_rows, hidden), dtype=np.float32)
-            h = np.zeros((int(active[0]), hidden), dtype=np.float32)
-            for n, o in zip(active.tolist(), offsets.tolist()):
-                hp = h[:n]
-                g = gx[o : o + n]
-                gh = hp @ w_rec[d]
-                rz = _sigmoid(g[:, : 2 * hidden] + gh[:, : 2 * hidden])
-                r, z = rz[:, :hidden], rz[:, hidden:]
-                cand = np.tanh(g[:, 2 * hidden :] + r * (gh[:, 2 * hidden :] + b_n[d]))
-                h = hs[o : o + n]
-                np.add(cand, z * (hp - cand), out=h)
-            out[:, d * hidden : (d + 1) * hidden] = hs[rows[d]]
-        return out
+    @staticmethod
+    def _bigru(gx: np.ndarray, w_rec: np.ndarray, b_n: np.ndarray, layout) -> np.ndarray:
+        """One bidirectional GRU layer given its input projections ``gx`` (2, rows, 3H), each
+        direction's rows already in that direction's packed order (see
+        :func:`~pipeline.stages.fast_tagger.packed_rows`; both directions have the same number
+        of active sequences at every step, so one loop runs both, each step a stacked matrix
+        product and a few elementwise calls over contiguous blocks). Returns (rows, 2H) in the
+        input's row order; ``layout`` is (active, offsets, rows) with ``rows[d]`` the packed row
+        of each input row in direction d."""
+        active, offsets, rows = layout
+        hidden = w_rec.shape[1]
+        hs = np.empty((2, gx.shape[1], hidden), dtype=np.float32)
+        h = np.zeros((2, int(active[0]), hidden), dtype=np.float32)
+        for n, o in zip(active.tolist(), offsets.tolist()):
+            hp = h[:, :n]
+            g = gx[:, o : o + n]
+            gh = np.matmul(hp, w_rec)
+            rz = gh[:, :, : 2 * hidden]
+            rz += g[:, :, : 2 * hidden]
+            np.tanh(rz, out=rz)
+            rz *= 0.5
+            rz += 0.5
+            r, z = rz[:, :, :hidden], rz[:, :, hidden:]
+            gh_n = gh[:, :, 2 * hidden :]
+            gh_n += b_n
+            gh_n *= r
+            gh_n += g[:, :, 2 * hidden :]
+            cand = np.tanh(gh_n)
+            h = hs[:, o : o + n]
+            np.subtract(hp, cand, out=h)
+            h *= z
+            h += cand
+        return np.concatenate((hs[0][rows[0]], hs[1][rows[1]]), axis=1)
 
     def probs(self, texts: list[str]) -> list[np.ndarray]:
         """(len(text), tags) probabilities per text (rows in character order)."""
@@ -101,11 +114,16 @@ class CharBiGRUTagger:
             return result
         lens = [len(texts[i]) for i in kept]
         active, offsets, fwd_row, bwd_row = packed_rows(lens)
-        # per direction: packed row of each input row, and input row of each packed row
-        layout = (active, offsets, (fwd_row, bwd_row), (np.argsort(fwd_row), np.argsort(bwd_row)))
-        X = self.emb[np.concatenate([self.encode(texts[i]) for i in kept])]
-        for layer in self.layers:
-            X = self._bigru(X, layer, layout)
+        layout = (active, offsets, (fwd_row, bwd_row))
+        # per direction, the input row read at each packed row
+        sources = (np.argsort(fwd_row), np.argsort(bwd_row))
+        ids = np.concatenate([self.encode(texts[i]) for i in kept])
+        gx = np.stack([self.first_projection[d][ids[sources[d]]] for d in (0, 1)])
+        X = None
+        for k, (w_in, b_in, w_rec, b_n) in enumerate(self.layers):
+            if k:
+                gx = np.stack([X[sources[d]] @ w_in[d] + b_in[d] for d in (0, 1)])
+            X = self._bigru(gx, w_rec, b_n, layout)
         logits = X @ self.out_w + self.out_b
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)

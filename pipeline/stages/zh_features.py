@@ -71,11 +71,27 @@ class _KeyTable:
         self.table = np.zeros((1024, self.width), dtype=np.uint64)
         # per slot: (partial embeddings of the rows, which rows have one), filled on demand
         self.vectors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        # the keys of ``index`` as sorted arrays (key, row), for a vectorised lookup: the dict
+        # is the truth, new keys wait in ``_pending`` and are merged in batches
+        self._sorted_keys = np.zeros(0, dtype=np.uint64)
+        self._sorted_rows = np.zeros(0, dtype=np.int64)
+        self._pending: list[int] = []
         if self.preloaded is not None:
             keys, rows = self.preloaded
             self.index = dict(zip(keys.tolist(), range(len(keys))))
             self.table = np.zeros((max(1024, 2 * len(keys)), self.width), dtype=np.uint64)
             self.table[: len(keys)] = rows
+            self._pending = keys.tolist()
+            self._merge_pending()
+
+    def _merge_pending(self) -> None:
+        new = np.array(self._pending, dtype=np.uint64)
+        new_rows = np.fromiter((self.index[k] for k in self._pending), dtype=np.int64, count=len(new))
+        keys = np.concatenate((self._sorted_keys, new))
+        order = np.argsort(keys, kind="stable")
+        self._sorted_keys = keys[order]
+        self._sorted_rows = np.concatenate((self._sorted_rows, new_rows))[order]
+        self._pending = []
 
     def vectors_for(self, slot: str, idx: np.ndarray, embed, width: int) -> np.ndarray:
         """``embed(rows)`` of the rows ``idx`` (as :meth:`lookup_index` returned), remembered
@@ -98,16 +114,24 @@ class _KeyTable:
         return vec[idx]
 
     def lookup_index(self, keys: np.ndarray) -> np.ndarray:
+        """Table rows of the distinct ``keys`` (uint64), computing the rows of new keys.
+
+        Known keys are found with one binary search over the sorted key array (a dict lookup
+        per key was the largest part of feature extraction); only the rest go through the dict."""
         if len(self.index) + len(keys) > CACHE_KEYS:
             self._reset()
-        klist = keys.tolist()
-        get = self.index.get
-        idx = np.array([get(k, -1) for k in klist], dtype=np.int64)
+        keys = np.asarray(keys, dtype=np.uint64)
+        idx = np.full(len(keys), -1, dtype=np.int64)
+        if len(self._sorted_keys):
+            pos = np.searchsorted(self._sorted_keys, keys)
+            np.minimum(pos, len(self._sorted_keys) - 1, out=pos)
+            hit = self._sorted_keys[pos] == keys
+            idx[hit] = self._sorted_rows[pos[hit]]
         miss = np.flatnonzero(idx < 0)
         if miss.size:
             index = self.index
-            for j in miss.tolist():
-                k = klist[j]
+            klist = keys[miss].tolist()
+            for j, k in zip(miss.tolist(), klist):
                 r = index.get(k)
                 if r is None:
                     r = len(index)
@@ -117,7 +141,12 @@ class _KeyTable:
                         self.table = grown
                     self.table[r] = self.compute(k)
                     index[k] = r
+                    self._pending.append(k)
                 idx[j] = r
+            # merged once they are an eighth of the sorted part: each merge's sort is paid for
+            # by that many new keys
+            if len(self._pending) >= max(4096, len(self._sorted_keys) // 8):
+                self._merge_pending()
         return idx
 
 
