@@ -18,6 +18,8 @@ the sentences where the student is unsure (``export``).
     python scripts/train_lac_teacher.py soft training/lac_teacher.pt training/lac_soft.npz \
         --raw ../shared/data/raw/zh_news_sample.jsonl
     python scripts/train_lac_teacher.py export training/lac_teacher.pt training/teacher.npz   # then package_model.py --cascade
+    python scripts/train_lac_teacher.py soft-exported pipeline/models/ner-zh-accurate/teacher.npz \
+        training/soft_t3.npz --raw ../shared/data/raw/zh_news_sample.jsonl   # soft from an exported network
 
 ``export`` writes the teacher as numpy arrays: with ner-zh-accurate the pipeline runs it beside the
 student on the sentences the student is unsure of (``pipeline/stages/gru_tagger.py``).
@@ -162,11 +164,9 @@ def train_sources():
     return load("msra_train") + [r for r in load("cluener_train") for _ in range(2 if r["entities"] else 1)] + load("weibo_train")
 
 
-def soft(model_path: Path, out: Path, raw: list[Path]) -> None:
-    """Teacher probabilities for every training record (once per id) and for the raw texts."""
-    model = Teacher()
-    model.load_state_dict(torch.load(model_path))
-    model.eval()
+def soft_records(raw: list[Path]) -> list[dict]:
+    """The records ``soft`` labels: every training record once per id (of fold ``FOLD`` when
+    set), then the raw texts' sentences (unlabelled, cut at 300 characters)."""
     recs, seen = [], set()
     for r in train_sources():
         if FOLD is not None and not in_fold(r["id"], FOLD):
@@ -184,6 +184,25 @@ def soft(model_path: Path, out: Path, raw: list[Path]) -> None:
                 if part:
                     recs.append({"id": f"raw-{n_raw}", "text": part[:300], "labelled": False})
                     n_raw += 1
+    return recs
+
+
+def save_soft(out: Path, recs: list[dict], probs: list[np.ndarray]) -> None:
+    starts = np.cumsum([0] + [len(p) for p in probs[:-1]])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(out, ids=np.array([r["id"] for r in recs]), texts=np.array([r["text"] for r in recs]),
+             starts=starts, probs=np.concatenate(probs), tags=np.array(TAGS),
+             labelled=np.array([r["labelled"] for r in recs]))
+    n_raw = sum(not r["labelled"] for r in recs)
+    print(f"{len(recs)} records ({n_raw} unlabelled), {sum(len(p) for p in probs):,} characters -> {out}")
+
+
+def soft(model_path: Path, out: Path, raw: list[Path]) -> None:
+    """Teacher probabilities for every training record (once per id) and for the raw texts."""
+    model = Teacher()
+    model.load_state_dict(torch.load(model_path))
+    model.eval()
+    recs = soft_records(raw)
     probs = [None] * len(recs)
     order = sorted(range(len(recs)), key=lambda i: len(recs[i]["text"]))
     with torch.no_grad():
@@ -193,12 +212,25 @@ def soft(model_path: Path, out: Path, raw: list[Path]) -> None:
             pr = torch.softmax(model(ids, lens), -1).numpy()
             for j, i in enumerate(idx):
                 probs[i] = pr[j, : len(recs[i]["text"])].astype("float16")
-    starts = np.cumsum([0] + [len(p) for p in probs[:-1]])
-    out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(out, ids=np.array([r["id"] for r in recs]), texts=np.array([r["text"] for r in recs]),
-             starts=starts, probs=np.concatenate(probs), tags=np.array(TAGS),
-             labelled=np.array([r["labelled"] for r in recs]))
-    print(f"{len(recs)} records ({n_raw} unlabelled), {sum(len(p) for p in probs):,} characters -> {out}")
+    save_soft(out, recs, probs)
+
+
+def soft_exported(npz: Path, out: Path, raw: list[Path]) -> None:
+    """``soft`` from an ``export`` output (e.g. the second network shipped in ner-zh-accurate),
+    run by the pipeline's numpy code: no torch model file needed."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from pipeline.stages.gru_tagger import CharBiGRUTagger
+
+    net = CharBiGRUTagger(npz)
+    cols = [net.tags.index(t) for t in TAGS]
+    recs = soft_records(raw)
+    probs = [None] * len(recs)
+    order = sorted(range(len(recs)), key=lambda i: len(recs[i]["text"]))
+    for k in range(0, len(order), 64):
+        idx = order[k : k + 64]
+        for i, p in zip(idx, net.probs([recs[i]["text"] for i in idx])):
+            probs[i] = p[:, cols].astype("float16")
+    save_soft(out, recs, probs)
 
 
 def export(model_path: Path, out: Path) -> None:
@@ -231,9 +263,9 @@ def export(model_path: Path, out: Path) -> None:
 
 if __name__ == "__main__" and sys.argv[1:2] == ["export"]:
     export(Path(sys.argv[2]), Path(sys.argv[3]))
-elif __name__ == "__main__" and sys.argv[1:2] == ["soft"]:
+elif __name__ == "__main__" and sys.argv[1:2] in (["soft"], ["soft-exported"]):
     raw = [Path(sys.argv[i + 1]) for i, a in enumerate(sys.argv) if a == "--raw"]
-    soft(Path(sys.argv[2]), Path(sys.argv[3]), raw)
+    (soft if sys.argv[1] == "soft" else soft_exported)(Path(sys.argv[2]), Path(sys.argv[3]), raw)
 elif __name__ == "__main__":
     if sys.argv[1:2] == ["train"]:
         sys.argv = sys.argv[1:]

