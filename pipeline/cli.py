@@ -141,6 +141,7 @@ def evaluate(
     config: Annotated[Optional[Path], typer.Option("--config", "-c")] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N gold records.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
+    bootstrap: Annotated[int, typer.Option("--bootstrap", min=0, help="Also a 95% interval of the micro F1 from N resamples of the documents (e.g. 1000).")] = 0,
 ) -> None:
     """Strict span+label precision/recall/F1 of the configured pipeline on a gold file."""
     import orjson
@@ -151,7 +152,9 @@ def evaluate(
     label_list = [x for item in (labels or []) for x in item.split(",") if x] or None
     try:
         label_map = parse_label_map(map_)
-        result = evaluate_pipeline(gold, config=config, labels=label_list, label_map=label_map, limit=limit)
+        result = evaluate_pipeline(
+            gold, config=config, labels=label_list, label_map=label_map, limit=limit, bootstrap=bootstrap
+        )
     except (ConfigError, ValueError, FileNotFoundError) as exc:
         _fail(str(exc))
     if as_json:

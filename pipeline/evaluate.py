@@ -66,6 +66,40 @@ def score(
     return {"micro": micro, "per_label": per_label}
 
 
+def micro_f1_interval(
+    gold: Iterable[Sequence[tuple[int, int, str]]],
+    pred: Iterable[Sequence[tuple[int, int, str]]],
+    labels: Collection[str] | None = None,
+    label_map: Mapping[str, str] | None = None,
+    samples: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of the micro F1: documents are resampled with replacement
+    ``samples`` times (fixed ``seed``: the same input gives the same interval) and the interval
+    holds the central ``level`` share of the resampled F1 values. It says how much the score
+    moves with the choice of documents, e.g. what to expect on another test set of the same kind."""
+    import numpy as np
+
+    labels = set(labels) if labels is not None else None
+    counts = []
+    for g_doc, p_doc in zip(gold, pred, strict=True):
+        g = _prepare(g_doc, labels, label_map)
+        p = _prepare(p_doc, labels, label_map)
+        counts.append((len(g & p), len(p - g), len(g - p)))
+    if not counts:
+        return (0.0, 0.0)
+    c = np.asarray(counts, dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    f1 = np.empty(samples)
+    for k in range(samples):  # one resample at a time keeps memory flat for any corpus size
+        tp, fp, fn = c[rng.integers(0, len(c), size=len(c))].sum(axis=0)
+        f1[k] = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+    tail = (1 - level) / 2 * 100
+    lo, hi = np.percentile(f1, [tail, 100 - tail])
+    return (float(lo), float(hi))
+
+
 def format_table(result: dict) -> str:
     """A plain-text table: one row per label, then the micro average."""
     header = f"{'label':<10} {'prec':>7} {'rec':>7} {'f1':>7} {'tp':>6} {'fp':>6} {'fn':>6} {'gold':>6}"
@@ -81,6 +115,13 @@ def format_table(result: dict) -> str:
         lines.append(row(lab, m))
     lines.append("-" * len(header))
     lines.append(row("micro", result["micro"]))
+    boot = result.get("bootstrap")
+    if boot:
+        lo, hi = boot["f1_interval"]
+        lines.append(
+            f"micro F1 {boot['level']:.0%} interval [{lo:.4f}, {hi:.4f}] "
+            f"(bootstrap: {boot['samples']} resamples of the {result.get('records', '?')} documents)"
+        )
     return "\n".join(lines)
 
 

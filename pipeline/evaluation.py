@@ -35,9 +35,10 @@ def evaluate_pipeline(
     labels: Collection[str] | None = None,
     label_map: Mapping[str, str] | None = None,
     limit: int | None = None,
+    bootstrap: int = 0,
 ) -> dict[str, Any]:
     from pipeline.core import load
-    from pipeline.evaluate import score
+    from pipeline.evaluate import micro_f1_interval, score
 
     nlp = load(config, overrides={"pipeline.detect_boilerplate": False, "pipeline.emit_tokens": False})
     gold_sets, pred_sets = [], []
@@ -53,4 +54,7 @@ def evaluate_pipeline(
             pred_sets.append([(e["start"], e["end"], e["label"]) for e in rec.get("entities", [])])
     result = score(gold_sets, pred_sets, labels=labels, label_map=label_map)
     result["records"] = len(gold_sets)
+    if bootstrap:
+        interval = micro_f1_interval(gold_sets, pred_sets, labels, label_map, samples=bootstrap)
+        result["bootstrap"] = {"samples": bootstrap, "level": 0.95, "seed": 0, "f1_interval": list(interval)}
     return result

@@ -83,3 +83,49 @@ def test_format_table_and_read_gold(tmp_path):
     assert any(line.startswith("LOC") and "1.0000" in line for line in lines)
     assert lines[-1].startswith("micro")
     assert "0.5000" in lines[-1]  # precision 1/2
+
+
+def test_bootstrap_interval_of_the_micro_f1():
+    from pipeline.evaluate import micro_f1_interval
+
+    # every document alike: every resample has the same F1 (tp 1, fp 1, fn 0 -> 2/3)
+    gold = [[(0, 2, "PERSON")]] * 20
+    pred = [[(0, 2, "PERSON"), (3, 4, "LOC")]] * 20
+    lo, hi = micro_f1_interval(gold, pred, samples=200)
+    assert lo == pytest.approx(2 / 3) and hi == pytest.approx(2 / 3)
+    # mixed documents: the interval holds the point estimate, and a fixed seed repeats it
+    gold = [[(0, 2, "PERSON")], [(0, 2, "ORG")], [(1, 3, "LOC")], [], [(0, 1, "LOC")]] * 6
+    pred = [[(0, 2, "PERSON")], [(0, 3, "ORG")], [(1, 3, "LOC")], [(5, 6, "ORG")], [(0, 1, "LOC")]] * 6
+    point = score(gold, pred)["micro"]["f1"]
+    lo, hi = micro_f1_interval(gold, pred, samples=500)
+    assert lo < point < hi and 0 < lo and hi <= 1
+    assert micro_f1_interval(gold, pred, samples=500) == (lo, hi)
+    assert micro_f1_interval(gold, pred, samples=500, seed=1) != (lo, hi)
+    # labels and the label map apply as in score(): only LOC counts, all LOC found
+    assert micro_f1_interval(gold, pred, labels=["LOC"], samples=50) == (1.0, 1.0)
+    assert micro_f1_interval([], []) == (0.0, 0.0)
+    with pytest.raises(ValueError):
+        micro_f1_interval(gold, pred[:-1])
+
+
+def test_eval_command_prints_a_bootstrap_interval(tmp_path):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    gold = tmp_path / "gold.jsonl"
+    recs = [
+        {"id": "a", "lang": "ja", "text": "田中太郎さんは東京で働いている。", "entities": [{"start": 0, "end": 4, "label": "PERSON"}, {"start": 7, "end": 9, "label": "LOC"}]},
+        {"id": "b", "lang": "ja", "text": "トヨタ自動車は愛知県にある。", "entities": [{"start": 0, "end": 6, "label": "ORG"}, {"start": 7, "end": 10, "label": "LOC"}]},
+        {"id": "c", "lang": "ja", "text": "今日は晴れ。", "entities": []},
+    ]
+    gold.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs), encoding="utf-8")
+    out = CliRunner().invoke(app, ["eval", "--gold", str(gold), "--labels", "PERSON,ORG,LOC", "--bootstrap", "100", "--json"])
+    assert out.exit_code == 0, out.output
+    result = json.loads(out.output)
+    lo, hi = result["bootstrap"]["f1_interval"]
+    assert result["bootstrap"]["samples"] == 100 and result["records"] == 3
+    assert 0 <= lo <= result["micro"]["f1"] <= hi <= 1
+    text = CliRunner().invoke(app, ["eval", "--gold", str(gold), "--bootstrap", "100"]).output
+    assert "micro F1 95% interval [" in text and "100 resamples of the 3 documents" in text
+    assert "interval" not in CliRunner().invoke(app, ["eval", "--gold", str(gold)]).output
