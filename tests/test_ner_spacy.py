@@ -362,9 +362,10 @@ def test_vectorised_zh_rows_property(zh):
 def _cascade_ner(threshold):
     if not (MODELS_DIR / "ner-zh-accurate" / "teacher.npz").exists():
         pytest.skip("pipeline/models/ner-zh-accurate missing")
-    ner = SpacyNER("ner-zh-accurate", "zh")
+    ner = SpacyNER("ner-zh-accurate", "zh", cascade_threshold=min(threshold, 1.0))
     assert ner.cascade is not None
-    ner.cascade = dict(ner.cascade, threshold=threshold)
+    if threshold > 1.0:  # beyond the option's range: every sentence (tests only)
+        ner.cascade = dict(ner.cascade, threshold=threshold)
     return ner
 
 
@@ -375,8 +376,13 @@ def test_cascade_threshold_zero_is_the_model_alone():
     ner = _cascade_ner(0.0)
     alone = SpacyNER("ner-zh-accurate", "zh", second_network=False)
     assert alone.cascade is None and "+" not in alone.version
-    assert ner.version == "ner-zh-accurate 0.6.0 + teacher.npz"
+    assert ner.version == "ner-zh-accurate 0.6.0 + teacher.npz (threshold 0)"
+    assert SpacyNER("ner-zh-accurate", "zh").version == "ner-zh-accurate 0.6.0 + teacher.npz"
+    assert SpacyNER("ner-zh-accurate", "zh").cascade["threshold"] == 0.8  # the model's own
     assert SpacyNER("ner-zh", "zh").cascade is None  # the default model has no second network
+    assert SpacyNER("ner-zh", "zh", cascade_threshold=0.5).cascade is None
+    with pytest.raises(ValueError, match="cascade_threshold"):
+        SpacyNER("ner-zh-accurate", "zh", cascade_threshold=1.5)
     d = _doc(CASCADE_TEXT, "zh", sentences=_sentences(CASCADE_TEXT))
     assert ner(d) == alone(d)
 
@@ -438,6 +444,17 @@ def test_accurate_config_runs_the_second_network():
     assert {("李强", "PERSON"), ("国务院", "ORG")} <= ents
     sources = {e["source"] for e in record["entities"] if e["label"] == "PERSON"}
     assert sources == {"spacy:ner-zh-accurate"}
+    # the threshold from the config, and in the record's list of models
+    cfg = Path(__file__).resolve().parents[1] / "configs" / "zh_accurate.toml"
+    text_cfg = cfg.read_text(encoding="utf-8").replace("# cascade_threshold = 0.6", "cascade_threshold = 0.6")
+    assert "cascade_threshold = 0.6" in text_cfg
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        other = Path(tmp) / "c.toml"
+        other.write_text(text_cfg, encoding="utf-8")
+        rec = load(other).process(Article(id="a", text=text, lang="zh-Hans"))
+    assert {"name": "spacy:ner-zh-accurate", "version": "ner-zh-accurate 0.6.0 + teacher.npz (threshold 0.6)"} in rec["meta"]["models"]
 
 
 def test_key_table_lookup_equals_a_dict(monkeypatch):
@@ -465,3 +482,18 @@ def test_key_table_lookup_equals_a_dict(monkeypatch):
         resets += len(table.index) < known
         known = len(table.index)
     assert len(merged_sizes) > 2 and resets  # merges happened, and resets
+
+
+def test_second_network_chunks_change_nothing(monkeypatch):
+    """The unsure sentences of all batches go to the second network together, in chunks of at
+    most ``_SECOND_CHUNK`` characters: tiny chunks and tiny batches give the same entities."""
+    from pipeline.stages import ner_spacy
+
+    ner = _cascade_ner(1.0)  # every sentence with any doubt at all
+    text = CASCADE_TEXT * 3
+    d = _doc(text, "zh", sentences=_sentences(text))
+    expected = ner(d)
+    assert expected
+    monkeypatch.setattr(ner_spacy, "_SECOND_CHUNK", 5)
+    ner.batch_size = 2
+    assert ner(d) == expected

@@ -203,11 +203,17 @@ def make_jieba_pos(langs: Sequence[str] | None = ("zh-Hans", "zh-Hant")) -> Lang
 
 @registry.recognizers.register("spacy_ner")
 def make_spacy_ner(
-    model: str, model_lang: str, langs: Sequence[str] | None = None, second_network: bool = True
+    model: str,
+    model_lang: str,
+    langs: Sequence[str] | None = None,
+    second_network: bool = True,
+    cascade_threshold: float | None = None,
 ) -> LangFiltered:
     from pipeline.stages.ner_spacy import SpacyNER
 
-    return LangFiltered(SpacyNER(model, model_lang, second_network=second_network), langs)
+    return LangFiltered(
+        SpacyNER(model, model_lang, second_network=second_network, cascade_threshold=cascade_threshold), langs
+    )
 
 
 @registry.recognizers.register("transformers")

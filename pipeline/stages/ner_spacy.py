@@ -834,6 +834,9 @@ def _decoder(nlp):
     return tags, cons, o_bias, tags.index("O")
 
 
+_SECOND_CHUNK = 16_384  # characters per call of a second network (SpacyNER._refiner)
+
+
 def predict_rows(
     nlp, rows_list, batch_size: int = 256, o_bias: float | None = None, scorer=None, refine=None
 ) -> list[list[tuple[int, int, str]]]:
@@ -857,13 +860,18 @@ def predict_rows(
     result: list[list[tuple[int, int, str]]] = [[] for _ in rows_list]
     # batches of similar length (less padding in the Viterbi loop)
     order = sorted(range(len(rows_list)), key=lambda i: len(rows_list[i]))
-    for bstart in range(0, len(order), batch_size):
-        idx = [i for i in order[bstart : bstart + batch_size] if len(rows_list[i])]
-        if not idx:
-            continue
-        scores = scorer([rows_list[i] for i in idx])
-        if refine is not None:
-            scores = refine(scores, idx)
+    batches = [[i for i in order[b : b + batch_size] if len(rows_list[i])] for b in range(0, len(order), batch_size)]
+    scored = [(idx, scorer([rows_list[i] for i in idx])) for idx in batches if idx]
+    if refine is not None and scored:
+        # one refine call for all batches: the second network then runs its time loop once over
+        # all the unsure sentences instead of once per batch (its cost is mostly per step)
+        refined = refine([x for _, scores in scored for x in scores], [i for idx, _ in scored for i in idx])
+        pos, regrouped = 0, []
+        for idx, _ in scored:
+            regrouped.append((idx, refined[pos : pos + len(idx)]))
+            pos += len(idx)
+        scored = regrouped
+    for idx, scores in scored:
         if o_bias:
             for x in scores:
                 x[:, o_index] -= o_bias
@@ -955,9 +963,18 @@ def resolve_model_path(model: str | Path) -> Path:
 class SpacyNER:
     """Entity stage backed by a project-trained spaCy NER model (``ner-ja`` / ``ner-zh``)."""
 
-    def __init__(self, model: str | Path, lang: str, batch_size: int = 256, second_network: bool = True) -> None:
+    def __init__(
+        self,
+        model: str | Path,
+        lang: str,
+        batch_size: int = 256,
+        second_network: bool = True,
+        cascade_threshold: float | None = None,
+    ) -> None:
         """``second_network=False`` runs a model that ships one (``cascade`` in its meta) without
-        it: faster, less accurate (the model card has both)."""
+        it: faster, less accurate (the model card has both). ``cascade_threshold`` replaces the
+        model's own threshold (a sentence goes to the second network when some character's most
+        likely tag is below it): lower is faster, see the model card's table."""
         if lang not in ("ja", "zh"):
             raise ValueError(f"SpacyNER supports lang 'ja' or 'zh', not {lang!r}")
         self.lang = lang
@@ -970,8 +987,15 @@ class SpacyNER:
         self.features = meta.get("shinbun", {}).get("features", "ja" if lang == "ja" else "zh-char")
         # a second network averaged in on the sentences the model is unsure of (ner-zh-accurate)
         self.cascade: dict | None = meta.get("shinbun", {}).get("cascade") if second_network else None
+        if cascade_threshold is not None:
+            if not 0.0 <= cascade_threshold <= 1.0:
+                raise ValueError(f"cascade_threshold must be within [0, 1], not {cascade_threshold!r}")
+            if self.cascade is not None:
+                self.cascade = dict(self.cascade, threshold=float(cascade_threshold))
         if self.cascade is not None:
             self.version += f" + {self.cascade['model']}"
+            if cascade_threshold is not None:
+                self.version += f" (threshold {float(cascade_threshold):g})"
         self.batch_size = batch_size
         self._second = None
         self._nlp = None
@@ -1077,8 +1101,16 @@ class SpacyNER:
             if not unsure:
                 return scores
             out = list(scores)
-            for (k, p), q in zip(unsure.items(), second.probs([chars_list[idx[k]] for k in unsure])):
-                out[k] = np.log(np.maximum((p + q[:, columns]) * 0.5, 1e-9))
+            # the second network reads the unsure sentences together, in chunks of at most
+            # _SECOND_CHUNK characters (its working memory is about 6 KB per character)
+            keys, chunk, size = list(unsure), [], 0
+            for j, k in enumerate(keys):
+                chunk.append(k)
+                size += len(unsure[k])
+                if size >= _SECOND_CHUNK or j == len(keys) - 1:
+                    for kk, q in zip(chunk, second.probs([chars_list[idx[kk]] for kk in chunk])):
+                        out[kk] = np.log(np.maximum((unsure[kk] + q[:, columns]) * 0.5, 1e-9))
+                    chunk, size = [], 0
             return out
 
         return refine
