@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 
 def test_package_model(load_script, tmp_path):
     (tmp_path / "vocab").mkdir()
@@ -55,3 +57,31 @@ def test_sweep_cascade_model_folder(load_script, tmp_path):
     meta = json.loads((out / "meta.json").read_text(encoding="utf-8"))
     assert meta == {"version": "s", "shinbun": {"seed": 1, "cascade": dict(cascade, threshold=0.5)}}
     assert json.loads((model / "meta.json").read_text(encoding="utf-8"))["shinbun"]["cascade"]["threshold"] == 0.8
+    # --second: another second network in place of the model's
+    other = tmp_path / "other.npz"
+    other.write_bytes(b"other")
+    out = load_script("sweep_cascade").model_folder(work, model, None, 0.7, other)
+    assert (out / "teacher.npz").read_bytes() == b"other"
+
+
+def test_sweep_cascade_share_read_on_raw_text(load_script, tmp_path, monkeypatch):
+    """``--raw``: the share of the raw articles' characters the second network reads; none at
+    threshold 0, some at threshold 1 (any doubt at all)."""
+    from pipeline.stages import gru_tagger
+    from pipeline.stages.ner_spacy import MODELS_DIR
+
+    if not (MODELS_DIR / "ner-zh-accurate" / "teacher.npz").exists():
+        pytest.skip("pipeline/models/ner-zh-accurate missing")
+    monkeypatch.setattr(gru_tagger.CharBiGRUTagger, "probs", gru_tagger.CharBiGRUTagger.probs)  # undone after
+    sweep = load_script("sweep_cascade")
+    seen = sweep.count_second_network_reads()
+    raw = tmp_path / "raw.jsonl"
+    texts = ["国务院总理李强在北京人民大会堂会见了来访的法国外长。", "香港特別行政區政府宣佈，陳菊紅將出任署長。"]
+    raw.write_text("".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in texts), encoding="utf-8")
+    base = (sweep.ROOT / "configs" / "zh_accurate.toml").read_text(encoding="utf-8")
+    shares = []
+    for value in (0, 1):
+        config = tmp_path / f"c{value}.toml"
+        config.write_text(base.replace("# cascade_threshold = 0.6", f"cascade_threshold = {value}"), encoding="utf-8")
+        shares.append(sweep.read_share_on_raw(config, raw, seen))
+    assert shares[0] == 0.0 and 0.0 < shares[1] <= 1.0
