@@ -53,12 +53,15 @@ def main() -> None:
         outs = [tagger.scores_rows(batch) for _, tagger in members]
         return [sum(log_softmax(x) for x in parts) / len(parts) for parts in zip(*outs)]
 
-    def predict_arrays(self, arrays_list, numpy_tagger=True):  # noqa: ARG001 - same signature
+    def predict_arrays(self, arrays_list, numpy_tagger=True, chars_list=None):  # noqa: ARG001 - same signature
         return ns.predict_entities(self._get_nlp(), arrays_list, self.batch_size, scorer=scorer, o_bias=args.o_bias)
 
     ns.SpacyNER.predict_arrays = predict_arrays
     labels = [x for x in (args.labels or "").split(",") if x] or None
     result = evaluate_pipeline(args.gold, config=None, labels=labels, label_map=parse_label_map(args.map))
+    if result["micro"]["tp"] + result["micro"]["fp"] == 0:
+        # a stage error (e.g. a changed signature above) would otherwise read as a zero score
+        raise SystemExit("no entity predicted at all: check that the replaced predict_arrays still fits")
     print(f"models: {args.models}  o_bias {args.o_bias}")
     print(format_table(result))
 
