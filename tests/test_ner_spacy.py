@@ -497,3 +497,20 @@ def test_second_network_chunks_change_nothing(monkeypatch):
     monkeypatch.setattr(ner_spacy, "_SECOND_CHUNK", 5)
     ner.batch_size = 2
     assert ner(d) == expected
+
+
+def test_eval_ensemble_script_scores_a_model(load_script, tmp_path, monkeypatch, capsys):
+    """scripts/eval_ensemble.py replaces SpacyNER.predict_arrays; it must keep fitting the
+    pipeline's call (a mismatch made every record an error and printed zero scores)."""
+    import json
+    import sys
+
+    monkeypatch.setattr(SpacyNER, "predict_arrays", SpacyNER.predict_arrays)  # restored afterwards
+    gold = tmp_path / "gold.jsonl"
+    rec = {"id": "a", "lang": "ja", "text": "田中太郎さんは東京で働いている。", "entities": [{"start": 0, "end": 4, "label": "PERSON"}]}
+    gold.write_text(json.dumps(rec, ensure_ascii=False) + "\n", encoding="utf-8")
+    model = str(MODELS_DIR / "ner-ja")
+    monkeypatch.setattr(sys, "argv", ["eval_ensemble.py", "--models", f"{model},{model}", "--gold", str(gold), "--labels", "PERSON"])
+    load_script("eval_ensemble").main()
+    out = capsys.readouterr().out
+    assert "PERSON" in out and "1.0000" in out
