@@ -161,3 +161,15 @@ def test_soft_targets_from_an_exported_network(tmp_path, monkeypatch, load_scrip
         got = soft.rows(rec_id, [(i, i + 1) for i in range(len(text))])
         assert np.allclose(got, net.probs([text])[0][:, cols], atol=1e-3)  # stored as float16
     assert [i for i, _ in soft.unlabelled()] == ["raw-0", "raw-1"]
+
+
+def test_groups_of_texts_change_nothing(tiny, monkeypatch):
+    """probs reads the texts in groups of at most MAX_CHARS characters (bounded memory)."""
+    from pipeline.stages import gru_tagger
+
+    tagger, _ = tiny
+    texts = ["北京上海", "陈菊红说。", "", "a", "上海 ab陳x北京上海陈菊红说。", "说"]
+    whole = tagger.probs(texts)
+    monkeypatch.setattr(gru_tagger, "MAX_CHARS", 5)
+    for p, q in zip(tagger.probs(texts), whole, strict=True):
+        assert np.allclose(p, q, atol=1e-6)

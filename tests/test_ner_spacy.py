@@ -485,16 +485,17 @@ def test_key_table_lookup_equals_a_dict(monkeypatch):
 
 
 def test_second_network_chunks_change_nothing(monkeypatch):
-    """The unsure sentences of all batches go to the second network together, in chunks of at
-    most ``_SECOND_CHUNK`` characters: tiny chunks and tiny batches give the same entities."""
-    from pipeline.stages import ner_spacy
+    """The unsure sentences of all batches go to the second network together, which reads them
+    in groups of at most ``MAX_CHARS`` characters: tiny groups and tiny batches give the same
+    entities."""
+    from pipeline.stages import gru_tagger
 
     ner = _cascade_ner(1.0)  # every sentence with any doubt at all
     text = CASCADE_TEXT * 3
     d = _doc(text, "zh", sentences=_sentences(text))
     expected = ner(d)
     assert expected
-    monkeypatch.setattr(ner_spacy, "_SECOND_CHUNK", 5)
+    monkeypatch.setattr(gru_tagger, "MAX_CHARS", 5)
     ner.batch_size = 2
     assert ner(d) == expected
 

@@ -19,6 +19,9 @@ from pathlib import Path
 import numpy as np
 
 
+MAX_CHARS = 16_384  # characters read together by one call of the network (see probs)
+
+
 class CharBiGRUTagger:
     """Tag probabilities per character from ``teacher.npz``."""
 
@@ -101,7 +104,21 @@ class CharBiGRUTagger:
         return np.concatenate((hs[0][rows[0]], hs[1][rows[1]]), axis=1)
 
     def probs(self, texts: list[str]) -> list[np.ndarray]:
-        """(len(text), tags) probabilities per text (rows in character order)."""
+        """(len(text), tags) probabilities per text (rows in character order). The texts are read
+        together, in consecutive groups of about ``MAX_CHARS`` characters (the working memory
+        is about 6 KB per character, so a 2 MB article does not need gigabytes)."""
+        result: list[np.ndarray] = []
+        group: list[str] = []
+        size = 0
+        for text in texts:
+            if group and size + len(text) > MAX_CHARS:
+                result += self._probs(group)
+                group, size = [], 0
+            group.append(text)
+            size += len(text)
+        return result + self._probs(group)
+
+    def _probs(self, texts: list[str]) -> list[np.ndarray]:
         from pipeline.stages.fast_tagger import packed_rows
 
         result: list[np.ndarray] = [np.zeros((0, len(self.tags)), dtype=np.float32) for _ in texts]

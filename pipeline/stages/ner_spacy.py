@@ -834,9 +834,6 @@ def _decoder(nlp):
     return tags, cons, o_bias, tags.index("O")
 
 
-_SECOND_CHUNK = 16_384  # characters per call of a second network (SpacyNER._refiner)
-
-
 def predict_rows(
     nlp, rows_list, batch_size: int = 256, o_bias: float | None = None, scorer=None, refine=None
 ) -> list[list[tuple[int, int, str]]]:
@@ -1101,16 +1098,8 @@ class SpacyNER:
             if not unsure:
                 return scores
             out = list(scores)
-            # the second network reads the unsure sentences together, in chunks of at most
-            # _SECOND_CHUNK characters (its working memory is about 6 KB per character)
-            keys, chunk, size = list(unsure), [], 0
-            for j, k in enumerate(keys):
-                chunk.append(k)
-                size += len(unsure[k])
-                if size >= _SECOND_CHUNK or j == len(keys) - 1:
-                    for kk, q in zip(chunk, second.probs([chars_list[idx[kk]] for kk in chunk])):
-                        out[kk] = np.log(np.maximum((unsure[kk] + q[:, columns]) * 0.5, 1e-9))
-                    chunk, size = [], 0
+            for (k, p), q in zip(unsure.items(), second.probs([chars_list[idx[k]] for k in unsure])):
+                out[k] = np.log(np.maximum((p + q[:, columns]) * 0.5, 1e-9))
             return out
 
         return refine
