@@ -843,9 +843,9 @@ def predict_rows(
 
     ``scorer``, when given, maps a batch of ``rows_list`` items to their tag scores instead
     of the thinc model (the zh path passes embedded arrays and a :class:`NumpyTagger`).
-    ``refine(scores, indices)``, when given, may replace the scores of a batch (the items of
-    ``rows_list`` at ``indices``) before decoding: :meth:`SpacyNER._refiner` mixes in the second
-    network there.
+    ``refine(scores, indices)``, when given, may replace the scores (of the items of ``rows_list``
+    at ``indices``: all non-empty ones, in one call) before decoding: :meth:`SpacyNER._refiner`
+    mixes in the second network there.
     """
     tagger = _tagger(nlp)
     tags, (trans, start, end), default_bias, o_index = _decoder(nlp)
@@ -862,12 +862,8 @@ def predict_rows(
     if refine is not None and scored:
         # one refine call for all batches: the second network then runs its time loop once over
         # all the unsure sentences instead of once per batch (its cost is mostly per step)
-        refined = refine([x for _, scores in scored for x in scores], [i for idx, _ in scored for i in idx])
-        pos, regrouped = 0, []
-        for idx, _ in scored:
-            regrouped.append((idx, refined[pos : pos + len(idx)]))
-            pos += len(idx)
-        scored = regrouped
+        refined = iter(refine([x for _, scores in scored for x in scores], [i for idx, _ in scored for i in idx]))
+        scored = [(idx, [next(refined) for _ in idx]) for idx, _ in scored]
     for idx, scores in scored:
         if o_bias:
             for x in scores:
