@@ -29,6 +29,13 @@ def _prepare(ents: Sequence[tuple[int, int, str]], labels, label_map) -> set[tup
     return out
 
 
+def _compare(g_doc, p_doc, labels, label_map):
+    """(true positives, false positives, false negatives) of one document, as entity sets."""
+    g = _prepare(g_doc, labels, label_map)
+    p = _prepare(p_doc, labels, label_map)
+    return g & p, p - g, g - p
+
+
 def score(
     gold: Iterable[Sequence[tuple[int, int, str]]],
     pred: Iterable[Sequence[tuple[int, int, str]]],
@@ -52,15 +59,11 @@ def score(
     if len(gold_list) != len(pred_list):
         raise ValueError(f"gold has {len(gold_list)} documents but pred has {len(pred_list)}")
     for g_doc, p_doc in zip(gold_list, pred_list):
-        g = _prepare(g_doc, labels, label_map)
-        p = _prepare(p_doc, labels, label_map)
-        for e in g & p:
-            tp[e[2]] += 1
-        for e in p - g:
-            fp[e[2]] += 1
-        for e in g - p:
-            fn[e[2]] += 1
-        seen.update(e[2] for e in g | p)
+        hits, extra, missed = _compare(g_doc, p_doc, labels, label_map)
+        for counter, ents in ((tp, hits), (fp, extra), (fn, missed)):
+            for e in ents:
+                counter[e[2]] += 1
+            seen.update(e[2] for e in ents)
     per_label = {lab: _prf(tp[lab], fp[lab], fn[lab]) for lab in sorted(seen)}
     micro = _prf(sum(tp.values()), sum(fp.values()), sum(fn.values()))
     return {"micro": micro, "per_label": per_label}
@@ -82,11 +85,7 @@ def micro_f1_interval(
     import numpy as np
 
     labels = set(labels) if labels is not None else None
-    counts = []
-    for g_doc, p_doc in zip(gold, pred, strict=True):
-        g = _prepare(g_doc, labels, label_map)
-        p = _prepare(p_doc, labels, label_map)
-        counts.append((len(g & p), len(p - g), len(g - p)))
+    counts = [tuple(map(len, _compare(g, p, labels, label_map))) for g, p in zip(gold, pred, strict=True)]
     if not counts:
         return (0.0, 0.0)
     c = np.asarray(counts, dtype=np.int64)
