@@ -197,22 +197,32 @@ def save_soft(out: Path, recs: list[dict], probs: list[np.ndarray]) -> None:
     print(f"{len(recs)} records ({n_raw} unlabelled), {sum(len(p) for p in probs):,} characters -> {out}")
 
 
+def label_and_save(out: Path, raw: list[Path], batch_probs) -> None:
+    """``soft_records`` labelled 64 at a time, shortest first, by ``batch_probs(texts)`` (a
+    (len(text), TAGS) array per text), written with ``save_soft``."""
+    recs = soft_records(raw)
+    probs = [None] * len(recs)
+    order = sorted(range(len(recs)), key=lambda i: len(recs[i]["text"]))
+    for k in range(0, len(order), 64):
+        idx = order[k : k + 64]
+        for i, p in zip(idx, batch_probs([recs[i]["text"] for i in idx])):
+            probs[i] = p.astype("float16")
+    save_soft(out, recs, probs)
+
+
 def soft(model_path: Path, out: Path, raw: list[Path]) -> None:
     """Teacher probabilities for every training record (once per id) and for the raw texts."""
     model = Teacher()
     model.load_state_dict(torch.load(model_path))
     model.eval()
-    recs = soft_records(raw)
-    probs = [None] * len(recs)
-    order = sorted(range(len(recs)), key=lambda i: len(recs[i]["text"]))
-    with torch.no_grad():
-        for k in range(0, len(order), 64):
-            idx = order[k : k + 64]
-            ids, lens, _ = tensors([recs[i] for i in idx], 100000)
+
+    def batch_probs(texts):
+        ids, lens, _ = tensors([{"text": t} for t in texts], 100000)
+        with torch.no_grad():
             pr = torch.softmax(model(ids, lens), -1).numpy()
-            for j, i in enumerate(idx):
-                probs[i] = pr[j, : len(recs[i]["text"])].astype("float16")
-    save_soft(out, recs, probs)
+        return [pr[j, : len(t)] for j, t in enumerate(texts)]
+
+    label_and_save(out, raw, batch_probs)
 
 
 def soft_exported(npz: Path, out: Path, raw: list[Path]) -> None:
@@ -223,14 +233,7 @@ def soft_exported(npz: Path, out: Path, raw: list[Path]) -> None:
 
     net = CharBiGRUTagger(npz)
     cols = [net.tags.index(t) for t in TAGS]
-    recs = soft_records(raw)
-    probs = [None] * len(recs)
-    order = sorted(range(len(recs)), key=lambda i: len(recs[i]["text"]))
-    for k in range(0, len(order), 64):
-        idx = order[k : k + 64]
-        for i, p in zip(idx, net.probs([recs[i]["text"] for i in idx])):
-            probs[i] = p[:, cols].astype("float16")
-    save_soft(out, recs, probs)
+    label_and_save(out, raw, lambda texts: [p[:, cols] for p in net.probs(texts)])
 
 
 def export(model_path: Path, out: Path) -> None:
