@@ -24,8 +24,9 @@ What it does:
    Optional, per config: ``augment_mention_swap`` ({source: fraction}): extra copies of
    sentences with every entity replaced by a random same-label mention of the same source;
    ``upsample`` ({source: k}): sentences with entities repeated k times; ``style_sources``
-   ({source: prefix}, experiment): that source's TAG strings get the prefix, so the model can
-   learn its annotation conventions apart (inference uses the unprefixed tags);
+   ({source: prefix}): that source's TAG strings get the prefix, so the model can learn its
+   annotation conventions apart (meta ``style``; inference mixes the plain and prefixed tags'
+   embeddings by ``style.alpha``, 0 here: set it with ``scripts/sweep_style.py``);
    ``facility_missing_sources``/``facility_suffixes``: IREX LOC/ORG spans ending like a
    facility name become unannotated (no loss); ``features`` (zh): ``zh-char`` or ``zh-bigram``.
 5. Trains with ``nlp.update`` (Adam), evaluates strict span+label micro F1 on the dev sets
@@ -407,8 +408,8 @@ def main() -> None:
         if up > 1:
             extra = extra + [r for r in recs if r["entities"]] * (up - 1)
         src_stats = {"gold": 0, "misaligned": 0}
-        # annotation-style flag (experiment): this source's TAG strings get a prefix, so the
-        # model can tell its conventions apart; inference always uses the plain (unflagged) tags
+        # annotation-style flag: this source's TAG strings get a prefix, so the model can tell
+        # its conventions apart; inference mixes the plain and flagged tags (meta "style")
         style = tcfg.get("style_sources", {}).get(src, "")
         for r in recs + extra:
             arr = builder.arrays(r["text"])
@@ -502,6 +503,13 @@ def main() -> None:
         "features": features,
         "train_sources": tcfg["sources"],
     }
+    flags = sorted(set(tcfg.get("style_sources", {}).values()) - {""})
+    if len(flags) > 1:
+        raise SystemExit(f"style_sources: one flag at most, got {flags}")
+    if flags:
+        # inference embeds TAG as a mix of the plain and the flagged strings (NumpyTagger.mix_style);
+        # 0 = the unflagged corpora's convention, which is also what the dev scores below use
+        nlp.meta["shinbun"]["style"] = {"flag": flags[0], "alpha": 0.0}
     if args.soft_targets:
         nlp.meta["shinbun"]["soft_targets"] = {"file": args.soft_targets.name, "weight": args.distill_weight}
     print("tags:", tagger.labels, flush=True)

@@ -515,3 +515,121 @@ def test_eval_ensemble_script_scores_a_model(load_script, tmp_path, monkeypatch,
     load_script("eval_ensemble").main()
     out = capsys.readouterr().out
     assert "PERSON" in out and "1.0000" in out
+
+
+def _styled_model(tmp_path, alpha=0.3):
+    """ner-zh with a ``style`` entry in a copy of its meta.json (links to its other files). The
+    shipped model was trained without a flag, so the flagged tags' embeddings are hashed rows it
+    never trained: fine for checking the arithmetic, not for accuracy."""
+    import json
+
+    out = tmp_path / "styled"
+    out.mkdir()
+    src = MODELS_DIR / "ner-zh"
+    for entry in src.iterdir():
+        if entry.name != "meta.json":
+            (out / entry.name).symlink_to(entry.resolve())
+    meta = json.loads((src / "meta.json").read_text(encoding="utf-8"))
+    meta["shinbun"]["style"] = {"flag": "c", "alpha": alpha}
+    (out / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    return out
+
+
+STYLE_TEXT = "国务院总理李强在北京人民大会堂会见了来访的法国外长。陈菊红说，腾讯公益慈善基金会在深圳。"
+
+
+def test_style_mix_embeds_a_weighted_sum_of_plain_and_flagged_tags(tmp_path):
+    """The TAG column's embedding is (1 - a) * E(tag) + a * E("c" + tag); the other columns are
+    untouched, alpha 0 is the plain model and alpha 1 is the flagged input."""
+    import numpy as np
+    from spacy.strings import get_string_id
+
+    from pipeline.stages.ner_spacy import WORD_TAGS, _fast_features
+
+    plain = SpacyNER("ner-zh", "zh")
+    styled = SpacyNER(_styled_model(tmp_path, 0.3), "zh")
+    assert styled.version.startswith("styled ")
+    tagger = styled._numpy_tagger()
+    reference = plain._numpy_tagger()
+    assert tagger is not reference
+    d = _doc(STYLE_TEXT, "zh", sentences=_sentences(STYLE_TEXT))
+    tokens = sorted(d.tokens, key=lambda t: (t.start, t.end))
+    arrays = [a for a in plain.sentence_arrays(STYLE_TEXT, d.sentences, tokens) if a[0]]
+    ff = _fast_features(plain._get_nlp())
+    rows = [ff.rows(a).rows for a in arrays]
+    column = [kind for kind, _ in ff.plan].index("tag")
+    flagged = []
+    for a in arrays:
+        r = ff.rows((a[0], ["c" + t for t in a[1]], a[2], a[3])).rows
+        flagged.append(r)
+    assert all(set(a[1]) <= set(WORD_TAGS) for a in arrays)
+    everything = list(range(len(tagger.embeds)))
+    for r, f in zip(rows, flagged):
+        assert not np.array_equal(r[:, column], f[:, column])
+        want = 0.7 * reference.column_embedding(r, everything) + 0.3 * reference.column_embedding(f, everything)
+        # the non-TAG columns are the same in r and f, so mixing the sums mixes only TAG
+        assert np.allclose(tagger.column_embedding(r, everything), want, atol=1e-5)
+    tagger.mix_style(column, {get_string_id(t): get_string_id("c" + t) for t in WORD_TAGS}, 1.0)
+    for r, f in zip(rows, flagged):
+        assert np.allclose(tagger.column_embedding(r, everything), reference.column_embedding(f, everything), atol=1e-6)
+    tagger.mix_style(column, {get_string_id(t): get_string_id("c" + t) for t in WORD_TAGS}, 0.0)
+    for a, b in zip(tagger.scores_rows(rows), reference.scores_rows(rows)):
+        assert np.allclose(a, b, atol=1e-5)
+    with pytest.raises(ValueError, match="alpha"):
+        tagger.mix_style(column, {}, 1.5)
+
+
+def test_style_mix_cached_path_equals_rows_path(tmp_path):
+    """The zh pipeline's cached per-key embeddings (20 tag vectors) give the same entities and
+    scores as embedding every row, with the mix on."""
+    import numpy as np
+
+    from pipeline.stages.ner_spacy import _fast_features
+
+    styled = SpacyNER(_styled_model(tmp_path, 0.6), "zh")
+    plain = SpacyNER("ner-zh", "zh")
+    d = _doc(STYLE_TEXT, "zh", sentences=_sentences(STYLE_TEXT))
+    tokens = sorted(d.tokens, key=lambda t: (t.start, t.end))
+    tagger = styled._numpy_tagger()
+    feats = styled._zh_features()
+    cached = [x for x, _ in feats.embedded(STYLE_TEXT, d.sentences, tokens, tagger)]
+    arrays = [a for a in styled.sentence_arrays(STYLE_TEXT, d.sentences, tokens) if a[0]]
+    rows = [_fast_features(styled._get_nlp()).rows(a).rows for a in arrays]
+    for x, r in zip(cached, rows):
+        assert np.allclose(x, tagger.embed(r), atol=1e-4)
+    by_rows = [e for sent in styled.predict_arrays(arrays) for e in sent]
+    by_article = styled.predict_zh_article(STYLE_TEXT, d.sentences, tokens)
+    assert by_article == by_rows
+    assert ("李强", "PERSON") in [(STYLE_TEXT[s:e], lab) for s, e, lab in by_article]
+    # the mix changes the model's input, so with a flag the model never saw the scores move
+    assert not np.allclose(tagger.embed(rows[0]), plain._numpy_tagger().embed(rows[0]))
+
+
+def test_style_alpha_option(tmp_path):
+    model = _styled_model(tmp_path, 0.3)
+    assert SpacyNER(model, "zh").style == {"flag": "c", "alpha": 0.3}
+    ner = SpacyNER(model, "zh", style_alpha=0.0)
+    assert ner.style["alpha"] == 0.0 and ner.version.endswith("(style 0)")
+    with pytest.raises(ValueError, match="style_alpha"):
+        SpacyNER(model, "zh", style_alpha=1.5)
+    with pytest.raises(ValueError, match="style flag"):
+        SpacyNER("ner-zh", "zh", style_alpha=0.2)
+    # thinc's embedding cannot mix: the thinc path refuses a mixed model, allows alpha 0
+    d = _doc(STYLE_TEXT, "zh", sentences=_sentences(STYLE_TEXT))
+    tokens = sorted(d.tokens, key=lambda t: (t.start, t.end))
+    arrays = [a for a in ner.sentence_arrays(STYLE_TEXT, d.sentences, tokens) if a[0]]
+    assert ner.predict_arrays(arrays, numpy_tagger=False) == SpacyNER("ner-zh", "zh").predict_arrays(
+        arrays, numpy_tagger=False
+    )
+    with pytest.raises(ValueError, match="numpy tagger"):
+        SpacyNER(model, "zh").predict_arrays(arrays, numpy_tagger=False)
+    with pytest.raises(ValueError, match="numpy tagger"):
+        SpacyNER(model, "zh").predict_zh_article(STYLE_TEXT, d.sentences, tokens, cached=False)
+
+
+def test_style_alpha_from_the_config(tmp_path):
+    from pipeline.stages.entities import make_spacy_ner
+
+    rec = make_spacy_ner(model=str(_styled_model(tmp_path, 0.3)), model_lang="zh", langs=["zh-Hans"], style_alpha=0.1)
+    assert rec.inner.style == {"flag": "c", "alpha": 0.1}
+    assert rec.version == "styled 0.5.0 (style 0.1)"

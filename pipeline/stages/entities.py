@@ -208,12 +208,14 @@ def make_spacy_ner(
     langs: Sequence[str] | None = None,
     second_network: bool = True,
     cascade_threshold: float | None = None,
+    style_alpha: float | None = None,
 ) -> LangFiltered:
     from pipeline.stages.ner_spacy import SpacyNER
 
-    return LangFiltered(
-        SpacyNER(model, model_lang, second_network=second_network, cascade_threshold=cascade_threshold), langs
+    ner = SpacyNER(
+        model, model_lang, second_network=second_network, cascade_threshold=cascade_threshold, style_alpha=style_alpha
     )
+    return LangFiltered(ner, langs)
 
 
 @registry.recognizers.register("transformers")

@@ -204,6 +204,8 @@ class NumpyTagger:
         self._encoder = encoder  # the thinc layers, when built from a model
         self._output = output
         self.lstm: _BiLSTM | None = lstm  # residual BiLSTM after the CNN blocks, if any
+        # (column, plain keys sorted, their styled keys, alpha), see :meth:`mix_style`
+        self._style: tuple[int, np.ndarray, np.ndarray, float] | None = None
         from thinc.api import NumpyOps
 
         self._ops = NumpyOps()
@@ -290,13 +292,41 @@ class NumpyTagger:
         )
 
     # -- embeddings --
+    def mix_style(self, column: int, pairs: dict[int, int], alpha: float) -> None:
+        """Embed feature ``column`` as ``(1 - alpha) * E(key) + alpha * E(styled key)``, where
+        ``pairs`` maps a key to its styled key (keys not in it embed as themselves).
+
+        A model trained with an annotation-style flag (``style_sources`` in
+        ``scripts/train_ner.py``: one corpus's TAG strings carry a prefix) has learned two
+        conventions; ``alpha`` sets how far inference leans to the flagged one, at no cost per
+        character: the column's embeddings are computed per key, and the zh features cache
+        them (there are 20 tags)."""
+        if not 0.0 <= alpha <= 1.0:
+            raise ValueError(f"alpha must be within [0, 1], not {alpha!r}")
+        src = np.array(sorted(pairs), dtype=np.uint64)
+        dst = np.array([pairs[int(k)] for k in src], dtype=np.uint64)
+        self._style = (column, src, dst, float(alpha))
+
+    def _styled(self, keys: np.ndarray) -> np.ndarray:
+        _, src, dst, _ = self._style
+        if not len(src):
+            return keys
+        pos = np.minimum(np.searchsorted(src, keys), len(src) - 1)
+        return np.where(src[pos] == keys, dst[pos], keys)
+
     def column_embedding(self, ids: np.ndarray, which: list[int]) -> np.ndarray:
         """Sum of the hash embeddings ``which`` (indices into the model's feature columns) of
         the feature-hash rows ``ids`` (n, n_columns), before the layer norm."""
         out = np.zeros((len(ids), self.width), dtype=np.float32)
         for i in which:
             e = self.embeds[i]
-            out += e.embed(np.ascontiguousarray(ids[:, e.column], dtype=np.uint64), self._ops)
+            keys = np.ascontiguousarray(ids[:, e.column], dtype=np.uint64)
+            if self._style is not None and e.column == self._style[0]:
+                alpha = self._style[3]
+                out += (1.0 - alpha) * e.embed(keys, self._ops)
+                out += alpha * e.embed(self._styled(keys), self._ops)
+            else:
+                out += e.embed(keys, self._ops)
         return out
 
     def embed(self, ids: np.ndarray) -> np.ndarray:

@@ -104,6 +104,10 @@ def ja_doc_arrays(text: str, tokens: list[Token]) -> tuple[list[str], list[str],
     return words, tags, lemmas, offs
 
 
+# the word-position TAG strings of the zh features: kind (B, M, E, S) and word length capped at 4
+WORD_TAGS = tuple(f"{kind}{n}" for kind in "BMES" for n in range(1, 5))
+
+
 def zh_doc_arrays(
     text: str, start: int, end: int, tokens: list[Token], features: str = "zh-char"
 ) -> tuple[list[str], list[str], list[str], list[tuple[int, int]]]:
@@ -963,11 +967,15 @@ class SpacyNER:
         batch_size: int = 256,
         second_network: bool = True,
         cascade_threshold: float | None = None,
+        style_alpha: float | None = None,
     ) -> None:
         """``second_network=False`` runs a model that ships one (``cascade`` in its meta) without
         it: faster, less accurate (the model card has both). ``cascade_threshold`` replaces the
         model's own threshold (a sentence goes to the second network when some character's most
-        likely tag is below it): lower is faster, see the model card's table."""
+        likely tag is below it): lower is faster, see the model card's table. ``style_alpha``
+        replaces the style mix of a model trained with an annotation-style flag (``style`` in its
+        meta; see :meth:`NumpyTagger.mix_style`): 0 is the unflagged corpora's convention, 1 the
+        flagged corpus's."""
         if lang not in ("ja", "zh"):
             raise ValueError(f"SpacyNER supports lang 'ja' or 'zh', not {lang!r}")
         self.lang = lang
@@ -989,6 +997,17 @@ class SpacyNER:
             self.version += f" + {self.cascade['model']}"
             if cascade_threshold is not None:
                 self.version += f" (threshold {float(cascade_threshold):g})"
+        # annotation-style mix: {"flag": prefix of the flagged corpus's TAG strings, "alpha": ...}
+        self.style: dict | None = meta.get("shinbun", {}).get("style")
+        if self.style is not None and self.features != "zh-bigram":
+            raise ValueError(f"{model_name}: a style mix is defined for the zh-bigram features only")
+        if style_alpha is not None:
+            if self.style is None:
+                raise ValueError(f"{model_name} was not trained with a style flag: style_alpha does not apply")
+            if not 0.0 <= style_alpha <= 1.0:
+                raise ValueError(f"style_alpha must be within [0, 1], not {style_alpha!r}")
+            self.style = dict(self.style, alpha=float(style_alpha))
+            self.version += f" (style {float(style_alpha):g})"
         self.batch_size = batch_size
         self._second = None
         self._nlp = None
@@ -1058,6 +1077,8 @@ class SpacyNER:
         ``chars_list`` (the characters of each sentence's rows) is needed by a model with a
         second network (``cascade`` in its meta)."""
         tagger = self._numpy_tagger() if numpy_tagger else False
+        if not tagger:
+            self._check_thinc_allowed()
         refine = self._refiner(chars_list)
         return predict_entities(
             self._get_nlp(), arrays_list, self.batch_size, scorer=tagger.scores_rows if tagger else None, refine=refine
@@ -1105,8 +1126,22 @@ class SpacyNER:
         if self._np_tagger is None:
             from pipeline.stages.fast_tagger import NumpyTagger
 
-            self._np_tagger = NumpyTagger.from_model(_tagger(self._get_nlp()).model) or False
+            tagger = NumpyTagger.from_model(_tagger(self._get_nlp()).model) or False
+            if tagger and self.style is not None:
+                from spacy.strings import get_string_id
+
+                column = [kind for kind, _ in _fast_features(self._get_nlp()).plan].index("tag")
+                flag = self.style["flag"]
+                tagger.mix_style(
+                    column, {get_string_id(t): get_string_id(flag + t) for t in WORD_TAGS}, float(self.style["alpha"])
+                )
+            self._np_tagger = tagger
         return self._np_tagger
+
+    def _check_thinc_allowed(self) -> None:
+        # thinc's embedding layer cannot mix two keys' embeddings: a style mix needs NumpyTagger
+        if self.style is not None and float(self.style["alpha"]) != 0.0:
+            raise ValueError(f"{self.path.name} mixes annotation styles, which only the numpy tagger supports")
 
     def predict_zh_article(self, text: str, sentences, tokens, cached: bool = True) -> list[tuple[int, int, str]]:
         """Entities of a whole article with the vectorised ``zh-bigram`` features; ``cached``
@@ -1119,6 +1154,8 @@ class SpacyNER:
         scored together (larger batches cost less per character, the BiLSTM's time loop most)."""
         nlp = self._get_nlp()
         tagger = self._numpy_tagger() if cached else False
+        if not tagger:
+            self._check_thinc_allowed()
         feats = self._zh_features()
         per_article = [
             feats.embedded(text, sents, toks, tagger) if tagger else feats.rows(text, sents, toks)
