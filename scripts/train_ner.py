@@ -26,8 +26,10 @@ What it does:
    ``upsample`` ({source: k}): sentences with entities repeated k times; ``style_sources``
    ({source: prefix}): that source's TAG strings get the prefix, so the model can learn its
    annotation conventions apart (meta ``style``; inference mixes the plain and prefixed tags'
-   embeddings by ``style.alpha``, 0 here: set it with ``scripts/sweep_style.py``);
-   ``facility_missing_sources``/``facility_suffixes``: IREX LOC/ORG spans ending like a
+   embeddings by ``style.alpha``: ``style_alpha`` in the config, default 0, which the dev
+   evaluation uses too; ``scripts/sweep_style.py`` scores other values);
+   ``gold_only_sources`` ([source]): with ``--soft-targets``, these sources keep the gold-only
+   loss; ``facility_missing_sources``/``facility_suffixes``: IREX LOC/ORG spans ending like a
    facility name become unannotated (no loss); ``features`` (zh): ``zh-char`` or ``zh-bigram``.
 5. Trains with ``nlp.update`` (Adam), evaluates strict span+label micro F1 on the dev sets
    every ``eval_every`` updates, keeps the best model (mean dev micro F1) in ``--out``, stops
@@ -411,6 +413,9 @@ def main() -> None:
         # annotation-style flag: this source's TAG strings get a prefix, so the model can tell
         # its conventions apart; inference mixes the plain and flagged tags (meta "style")
         style = tcfg.get("style_sources", {}).get(src, "")
+        # sources trained on their gold tags alone, without the teacher's probabilities (a
+        # teacher of mixed conventions would blur a style-flagged corpus's own)
+        gold_only = set(tcfg.get("gold_only_sources", ()))
         for r in recs + extra:
             arr = builder.arrays(r["text"])
             if not arr[0]:
@@ -423,7 +428,7 @@ def main() -> None:
                 ref = Doc(nlp.vocab, words=arr[0], spaces=[False] * len(arr[0]), ents=iob)
             else:
                 ref = Doc(nlp.vocab, words=arr[0], spaces=[False] * len(arr[0]), tags=[t if t != "-" else "" for t in tags])
-            if args.soft_targets and r.get("id"):
+            if args.soft_targets and r.get("id") and src not in gold_only:
                 ref.user_data["id"] = r["id"]
                 ref.user_data["offs"] = arr[3]
             train_examples.append(Example(pred, ref))
@@ -465,10 +470,24 @@ def main() -> None:
 
     def evaluate():
         out = {}
+        scorer = None
+        style = nlp.meta["shinbun"].get("style")
+        if style and style["alpha"]:
+            # the dev scores (and so the checkpoint choice) at the style mix the model will ship with
+            from spacy.strings import get_string_id
+
+            from pipeline.stages.fast_tagger import NumpyTagger
+            from pipeline.stages.ner_spacy import WORD_TAGS, FastFeatures
+
+            fast = NumpyTagger.from_model(tagger.model)
+            column = [kind for kind, _ in FastFeatures(nlp).plan].index("tag")
+            pairs = {get_string_id(t): get_string_id(style["flag"] + t) for t in WORD_TAGS}
+            fast.mix_style(column, pairs, style["alpha"])
+            scorer = fast.scores_rows
         for name, arrs, gold in dev_sets:
             nchars = sum((a[3][-1][1] - a[3][0][0]) for a in arrs if a[3])
             t = time.time()
-            preds = predict_entities(nlp, arrs)
+            preds = predict_entities(nlp, arrs, scorer=scorer)
             dt = time.time() - t
             res = score(gold, preds, labels=labels)
             out[name] = (res, nchars / max(dt, 1e-9))
@@ -508,8 +527,8 @@ def main() -> None:
         raise SystemExit(f"style_sources: one flag at most, got {flags}")
     if flags:
         # inference embeds TAG as a mix of the plain and the flagged strings (NumpyTagger.mix_style);
-        # 0 = the unflagged corpora's convention, which is also what the dev scores below use
-        nlp.meta["shinbun"]["style"] = {"flag": flags[0], "alpha": 0.0}
+        # 0 = the unflagged corpora's convention; ``style_alpha`` is also what the dev scores use
+        nlp.meta["shinbun"]["style"] = {"flag": flags[0], "alpha": float(tcfg.get("style_alpha", 0.0))}
     if args.soft_targets:
         nlp.meta["shinbun"]["soft_targets"] = {"file": args.soft_targets.name, "weight": args.distill_weight}
     print("tags:", tagger.labels, flush=True)
