@@ -28,8 +28,7 @@ What it does:
    annotation conventions apart (meta ``style``; inference mixes the plain and prefixed tags'
    embeddings by ``style.alpha``: ``style_alpha`` in the config, default 0, which the dev
    evaluation uses too; ``scripts/sweep_style.py`` scores other values);
-   ``gold_only_sources`` ([source]): with ``--soft-targets``, these sources keep the gold-only
-   loss; ``facility_missing_sources``/``facility_suffixes``: IREX LOC/ORG spans ending like a
+   ``facility_missing_sources``/``facility_suffixes``: IREX LOC/ORG spans ending like a
    facility name become unannotated (no loss); ``features`` (zh): ``zh-char`` or ``zh-bigram``.
 5. Trains with ``nlp.update`` (Adam), evaluates strict span+label micro F1 on the dev sets
    every ``eval_every`` updates, keeps the best model (mean dev micro F1) in ``--out``, stops
@@ -413,9 +412,6 @@ def main() -> None:
         # annotation-style flag: this source's TAG strings get a prefix, so the model can tell
         # its conventions apart; inference mixes the plain and flagged tags (meta "style")
         style = tcfg.get("style_sources", {}).get(src, "")
-        # sources trained on their gold tags alone, without the teacher's probabilities (a
-        # teacher of mixed conventions would blur a style-flagged corpus's own)
-        gold_only = set(tcfg.get("gold_only_sources", ()))
         for r in recs + extra:
             arr = builder.arrays(r["text"])
             if not arr[0]:
@@ -428,7 +424,7 @@ def main() -> None:
                 ref = Doc(nlp.vocab, words=arr[0], spaces=[False] * len(arr[0]), ents=iob)
             else:
                 ref = Doc(nlp.vocab, words=arr[0], spaces=[False] * len(arr[0]), tags=[t if t != "-" else "" for t in tags])
-            if args.soft_targets and r.get("id") and src not in gold_only:
+            if args.soft_targets and r.get("id"):
                 ref.user_data["id"] = r["id"]
                 ref.user_data["offs"] = arr[3]
             train_examples.append(Example(pred, ref))
