@@ -64,6 +64,25 @@ def test_sweep_cascade_model_folder(load_script, tmp_path):
     assert (out / "teacher.npz").read_bytes() == b"other"
 
 
+def test_sweep_style_model_folder(load_script, tmp_path):
+    """scripts/sweep_style.py sets the style mix in a linked copy of the model; a model trained
+    before meta.json carried ``style`` gets the flag given on the command line."""
+    model, work = tmp_path / "model", tmp_path / "work"
+    model.mkdir()
+    work.mkdir()
+    (model / "meta.json").write_text(json.dumps({"version": "s", "shinbun": {"style": {"flag": "x", "alpha": 0.0}}}), encoding="utf-8")
+    (model / "ner_tagger").mkdir()
+    (model / "dev_scores.json").write_text("{}", encoding="utf-8")
+    sweep = load_script("sweep_style")
+    out = sweep.model_folder(work, model, 0.3, "c")
+    assert sorted(p.name for p in out.iterdir()) == ["meta.json", "ner_tagger"]
+    assert json.loads((out / "meta.json").read_text(encoding="utf-8"))["shinbun"]["style"] == {"flag": "x", "alpha": 0.3}
+    assert json.loads((model / "meta.json").read_text(encoding="utf-8"))["shinbun"]["style"]["alpha"] == 0.0
+    (model / "meta.json").write_text(json.dumps({"version": "s", "shinbun": {}}), encoding="utf-8")
+    out = sweep.model_folder(work, model, 0.5, "c")
+    assert json.loads((out / "meta.json").read_text(encoding="utf-8"))["shinbun"]["style"] == {"flag": "c", "alpha": 0.5}
+
+
 def test_sweep_cascade_share_read_on_raw_text(load_script, tmp_path, monkeypatch):
     """``--raw``: the share of the raw articles' characters the second network reads; none at
     threshold 0, some at threshold 1 (any doubt at all)."""
