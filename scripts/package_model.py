@@ -7,7 +7,9 @@
   distillation teacher, the unlabelled text and the training seed;
 * with ``--cascade FILE --threshold P``: a second network (``train_lac_teacher.py export``) is
   copied in as ``teacher.npz`` and ``meta.json`` ``shinbun.cascade`` names it, so the pipeline
-  averages it in on sentences where the model's least sure character is below ``P``.
+  averages it in on sentences where the model's least sure character is below ``P``;
+* with ``--style-alpha A``: a model trained with a style flag runs at that style mix
+  (``shinbun.style.alpha``; ``scripts/sweep_style.py`` scores values on the dev sets).
 
     python scripts/package_model.py pipeline/models/ner-zh --seed 0 \\
         --vectors-source "..." --vectors-kept "..." --teacher "..." --unlabelled "..."
@@ -33,6 +35,7 @@ def package(
     cascade: Path | None = None,
     threshold: float = 0.8,
     cascade_about: str = "",
+    style_alpha: float | None = None,
 ) -> None:
     (out / "dev_scores.json").unlink(missing_ok=True)
     (out / "vocab" / "strings.json").write_text("[]", encoding="utf-8")
@@ -42,6 +45,10 @@ def package(
     info["static_vectors"] = {"source": vectors_source, "kept": vectors_kept}
     info.setdefault("soft_targets", {}).update(teacher=teacher, unlabelled=unlabelled)
     info["seed"] = seed
+    if style_alpha is not None:
+        if "style" not in info:
+            raise SystemExit(f"{out} was not trained with a style flag (no shinbun.style in meta.json)")
+        info["style"]["alpha"] = style_alpha
     if cascade is not None:
         shutil.copyfile(cascade, out / CASCADE_FILE)
         info["cascade"] = {"model": CASCADE_FILE, "threshold": threshold, "about": cascade_about}
@@ -59,10 +66,11 @@ def main() -> None:
     ap.add_argument("--cascade", type=Path, default=None, help="a second network (train_lac_teacher.py export)")
     ap.add_argument("--threshold", type=float, default=0.8, help="cascade: least-sure character probability")
     ap.add_argument("--cascade-about", default="", help="cascade: what the second network is (for the card)")
+    ap.add_argument("--style-alpha", type=float, default=None, help="a style-flag model's style mix (0..1)")
     args = ap.parse_args()
     package(
         args.out, args.seed, args.vectors_source, args.vectors_kept, args.teacher, args.unlabelled,
-        args.cascade, args.threshold, args.cascade_about,
+        args.cascade, args.threshold, args.cascade_about, args.style_alpha,
     )
 
 

@@ -38,6 +38,19 @@ def test_package_model_with_a_second_network(load_script, tmp_path):
     assert got["cascade"] == {"model": "teacher.npz", "threshold": 0.7, "about": "a BiGRU"}
 
 
+def test_package_model_style_alpha(load_script, tmp_path):
+    (tmp_path / "vocab").mkdir()
+    (tmp_path / "vocab" / "strings.json").write_text("[]", encoding="utf-8")
+    meta = {"version": "1", "shinbun": {"style": {"flag": "c", "alpha": 0.0}}}
+    (tmp_path / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    package = load_script("package_model").package
+    package(tmp_path, 0, "s", "k", "t", "u", style_alpha=0.3)
+    assert json.loads((tmp_path / "meta.json").read_text(encoding="utf-8"))["shinbun"]["style"] == {"flag": "c", "alpha": 0.3}
+    (tmp_path / "meta.json").write_text(json.dumps({"version": "1", "shinbun": {}}), encoding="utf-8")
+    with pytest.raises(SystemExit, match="style flag"):
+        package(tmp_path, 0, "s", "k", "t", "u", style_alpha=0.3)
+
+
 def test_sweep_cascade_model_folder(load_script, tmp_path):
     """scripts/sweep_cascade.py pairs a student with a model's second network at a threshold,
     through links, without touching either folder."""
