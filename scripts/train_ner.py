@@ -470,15 +470,13 @@ def main() -> None:
         style = nlp.meta["shinbun"].get("style")
         if style and style["alpha"]:
             # the dev scores (and so the checkpoint choice) at the style mix the model will ship with
-            from spacy.strings import get_string_id
-
             from pipeline.stages.fast_tagger import NumpyTagger
-            from pipeline.stages.ner_spacy import WORD_TAGS, FastFeatures
+            from pipeline.stages.ner_spacy import mix_tag_style
 
             fast = NumpyTagger.from_model(tagger.model)
-            column = [kind for kind, _ in FastFeatures(nlp).plan].index("tag")
-            pairs = {get_string_id(t): get_string_id(style["flag"] + t) for t in WORD_TAGS}
-            fast.mix_style(column, pairs, style["alpha"])
+            if fast is None:
+                raise SystemExit("style_alpha needs the numpy tagger, which does not support this architecture")
+            mix_tag_style(fast, nlp, style)
             scorer = fast.scores_rows
         for name, arrs, gold in dev_sets:
             nchars = sum((a[3][-1][1] - a[3][0][0]) for a in arrs if a[3])

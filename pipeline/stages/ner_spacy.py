@@ -108,6 +108,17 @@ def ja_doc_arrays(text: str, tokens: list[Token]) -> tuple[list[str], list[str],
 WORD_TAGS = tuple(f"{kind}{n}" for kind in "BMES" for n in range(1, 5))
 
 
+def mix_tag_style(tagger, nlp, style: dict) -> None:
+    """Make ``tagger`` (a :class:`NumpyTagger` of ``nlp``'s model) embed the TAG column as the
+    style mix ``style`` (``meta.json`` ``shinbun.style``: the flag of the flagged corpus's tags and
+    ``alpha``), for the zh word-position tags."""
+    from spacy.strings import get_string_id
+
+    column = [kind for kind, _ in _fast_features(nlp).plan].index("tag")
+    pairs = {get_string_id(t): get_string_id(style["flag"] + t) for t in WORD_TAGS}
+    tagger.mix_style(column, pairs, float(style["alpha"]))
+
+
 def zh_doc_arrays(
     text: str, start: int, end: int, tokens: list[Token], features: str = "zh-char"
 ) -> tuple[list[str], list[str], list[str], list[tuple[int, int]]]:
@@ -1128,13 +1139,7 @@ class SpacyNER:
 
             tagger = NumpyTagger.from_model(_tagger(self._get_nlp()).model) or False
             if tagger and self.style is not None:
-                from spacy.strings import get_string_id
-
-                column = [kind for kind, _ in _fast_features(self._get_nlp()).plan].index("tag")
-                flag = self.style["flag"]
-                tagger.mix_style(
-                    column, {get_string_id(t): get_string_id(flag + t) for t in WORD_TAGS}, float(self.style["alpha"])
-                )
+                mix_tag_style(tagger, self._get_nlp(), self.style)
             self._np_tagger = tagger
         return self._np_tagger
 
