@@ -15,26 +15,22 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SETS = [("zh/pd_dev.jsonl", ["PERSON", "ORG", "LOC"], {"GPE": "LOC"}),
-        ("zh/cluener_dev.jsonl", ["PERSON", "ORG", "LOC"], {"GPE": "LOC"})]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from sweep_cascade import SETS, linked_copy  # noqa: E402
 
 
 def model_folder(tmp: Path, model: Path, alpha: float, flag: str) -> Path:
     """A folder of links to ``model``'s files with ``style.alpha`` set in its meta.json."""
-    out = tmp / f"model-{alpha}"
-    out.mkdir()
-    for entry in model.iterdir():
-        if entry.name not in ("meta.json", "MODEL_CARD.md", "dev_scores.json"):
-            (out / entry.name).symlink_to(entry.resolve())
     meta = json.loads((model / "meta.json").read_text(encoding="utf-8"))
     style = meta.setdefault("shinbun", {}).get("style") or {"flag": flag}
     meta["shinbun"]["style"] = dict(style, alpha=alpha)
-    (out / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
-    return out
+    return linked_copy(tmp / f"model-{alpha}", model, meta)
 
 
 def main() -> None:
