@@ -175,12 +175,13 @@ class ZhBigramFeatures:
         self._shape_ch: dict[str, str] = {}
         self._bigrams = _KeyTable(6, self._bigram_row, self._load_table(table, feats))
         self._bound = None  # (tagger, embed_right, embed_left, tag vectors), see _bind
-        # tag code = kind * 5 + capped length (S1 = 3 * 5 + 1)
+        # tag code = kind * 5 + capped length (S1 = 3 * 5 + 1); the strings are the ones a style
+        # mix pairs with their flagged forms (ner_spacy.WORD_TAGS)
+        from pipeline.stages.ner_spacy import WORD_TAGS
+
         self._tag_hash = np.zeros(20, dtype=np.uint64)
-        sid = self._sid
-        for kind_i, kind in enumerate(_KINDS):
-            for ln in range(1, 5):
-                self._tag_hash[kind_i * 5 + ln] = sid(f"{kind}{ln}")
+        for tag in WORD_TAGS:
+            self._tag_hash[_KINDS.index(tag[0]) * 5 + int(tag[1:])] = self._sid(tag)
 
     def _load_table(self, table, feats) -> tuple[np.ndarray, np.ndarray] | None:
         """(keys, rows) of the frequent-bigram table (``scripts/build_zh_bigrams.py``), or None.
