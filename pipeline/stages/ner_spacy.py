@@ -968,6 +968,11 @@ def resolve_model_path(model: str | Path) -> Path:
     raise FileNotFoundError(f"no spaCy NER model at {model!s} (nor {cand})")
 
 
+def _check_unit_interval(name: str, value: float) -> None:
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must be within [0, 1], not {value!r}")
+
+
 class SpacyNER:
     """Entity stage backed by a project-trained spaCy NER model (``ner-ja`` / ``ner-zh``)."""
 
@@ -1000,8 +1005,7 @@ class SpacyNER:
         # a second network averaged in on the sentences the model is unsure of (ner-zh-accurate)
         self.cascade: dict | None = meta.get("shinbun", {}).get("cascade") if second_network else None
         if cascade_threshold is not None:
-            if not 0.0 <= cascade_threshold <= 1.0:
-                raise ValueError(f"cascade_threshold must be within [0, 1], not {cascade_threshold!r}")
+            _check_unit_interval("cascade_threshold", cascade_threshold)
             if self.cascade is not None:
                 self.cascade = dict(self.cascade, threshold=float(cascade_threshold))
         if self.cascade is not None:
@@ -1015,8 +1019,7 @@ class SpacyNER:
         if style_alpha is not None:
             if self.style is None:
                 raise ValueError(f"{model_name} was not trained with a style flag: style_alpha does not apply")
-            if not 0.0 <= style_alpha <= 1.0:
-                raise ValueError(f"style_alpha must be within [0, 1], not {style_alpha!r}")
+            _check_unit_interval("style_alpha", style_alpha)
             self.style = dict(self.style, alpha=float(style_alpha))
             self.version += f" (style {float(style_alpha):g})"
         self.batch_size = batch_size
