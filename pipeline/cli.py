@@ -61,7 +61,7 @@ def _progress_printer(quiet: bool):
 def run(
     inputs: Annotated[list[Path], typer.Argument(help="JSONL / .txt files, directories, .gz/.bz2/.xz/.zst, Parquet/CSV/Arrow, or a datasets save_to_disk folder.", show_default=False)],
     output: Annotated[str, typer.Option("-o", "--output", help="Output JSONL path (.gz/.zst to compress), or - for stdout.")] = "-",
-    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Config TOML (default: the packaged configs/default.toml).")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Config TOML (default: the packaged pipeline/default.toml).")] = None,
     errors: Annotated[Optional[Path], typer.Option("--errors", help="Also write error records to this JSONL file.")] = None,
     workers: Annotated[int, typer.Option("--workers", "-w", help="Worker processes (default: the number of CPU cores).")] = 0,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run: keep the records already in OUTPUT and process the rest.")] = False,
@@ -160,7 +160,7 @@ def evaluate(
     if as_json:
         sys.stdout.write(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
-        from pipeline.evaluate import format_table
+        from pipeline.scoring import format_table
 
         typer.echo(format_table(result))
 

@@ -1,6 +1,6 @@
 """Config files -> settings, and the registry of named implementations.
 
-A config is a TOML file (see ``configs/default.toml``). Every swappable part names a
+A config is a TOML file (the default: ``pipeline/default.toml``, packaged). Every swappable part names a
 ``factory`` registered here, with its arguments next to it, so switching a tokenizer, an
 entity recogniser or an output format is a config edit, not a code edit. The registry is
 built on ``catalogue`` (the mechanism behind spaCy's registry) and also reads the
@@ -34,7 +34,7 @@ DEFAULT_CONFIG_NAME = "default.toml"
 
 
 def default_config_path() -> Path:
-    # The default config ships inside the package (a copy of configs/default.toml) so an
+    # The default config ships inside the package so an
     # installed `shinbun` works from any directory.
     return Path(str(resources.files("pipeline") / "default.toml"))
 

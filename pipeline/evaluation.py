@@ -7,12 +7,13 @@ scoring: every character of the gold text is treated as body, as the annotators 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
-import orjson
-
+from pipeline.core import load
 from pipeline.record import Article
+from pipeline.scoring import gold_tuples, micro_f1_interval, read_gold, score
 
 
 def parse_label_map(spec: str | None) -> dict[str, str]:
@@ -37,21 +38,12 @@ def evaluate_pipeline(
     limit: int | None = None,
     bootstrap: int = 0,
 ) -> dict[str, Any]:
-    from pipeline.core import load
-    from pipeline.evaluate import micro_f1_interval, score
-
     nlp = load(config, overrides={"pipeline.detect_boilerplate": False, "pipeline.emit_tokens": False})
     gold_sets, pred_sets = [], []
-    with open(gold_path, "rb") as fh:
-        for i, line in enumerate(fh):
-            if limit is not None and i >= limit:
-                break
-            if not line.strip():
-                continue
-            g = orjson.loads(line)
-            gold_sets.append([(e["start"], e["end"], e["label"]) for e in g.get("entities", [])])
-            rec = nlp.process(Article(id=str(g.get("id", i)), text=g["text"], lang=g.get("lang")))
-            pred_sets.append([(e["start"], e["end"], e["label"]) for e in rec.get("entities", [])])
+    for i, g in enumerate(islice(read_gold(gold_path), limit)):
+        gold_sets.append(gold_tuples(g))
+        rec = nlp.process(Article(id=str(g.get("id", i)), text=g["text"], lang=g.get("lang")))
+        pred_sets.append(gold_tuples(rec))
     result = score(gold_sets, pred_sets, labels=labels, label_map=label_map)
     result["records"] = len(gold_sets)
     if bootstrap:

@@ -16,25 +16,6 @@ def nlp():
 
 
 @pytest.fixture(scope="session")
-def load_script():
-    """A function that imports ``scripts/<name>.py`` as a module (``scripts/`` is not a package),
-    once per test session."""
-    import importlib.util
-
-    loaded = {}
-
-    def load(name: str):
-        if name not in loaded:
-            spec = importlib.util.spec_from_file_location(f"scripts_{name}", ROOT / "scripts" / f"{name}.py")
-            mod = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(mod)
-            loaded[name] = mod
-        return loaded[name]
-
-    return load
-
-
-@pytest.fixture(scope="session")
 def sample_path() -> Path:
     return ROOT / "corpora" / "sample.jsonl"
 

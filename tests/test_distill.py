@@ -1,4 +1,4 @@
-"""The knowledge-distillation loss of scripts/train_ner.py (``--soft-targets``)."""
+"""The knowledge-distillation loss of scripts/train/train_ner.py (``--soft-targets``)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scripts.train import train_ner as train_ner_module
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def train_ner(load_script):
-    return load_script("train_ner")
+def train_ner():
+    return train_ner_module
 
 
 def _tagger():
@@ -92,7 +93,7 @@ def test_config_overrides(train_ner):
 
     over = train_ner.parse_overrides(["components.ner_tagger.model.tok2vec.encode.depth=5", "nlp.lang=xx"])
     assert over == {"components.ner_tagger.model.tok2vec.encode.depth": 5, "nlp.lang": "xx"}
-    cfg = Config().from_disk(ROOT / "configs" / "ner_ja.cfg", overrides=over)
+    cfg = Config().from_disk(ROOT / "configs" / "train" / "ner_ja.cfg", overrides=over)
     assert cfg["components"]["ner_tagger"]["model"]["tok2vec"]["encode"]["depth"] == 5
     with pytest.raises(SystemExit):
         train_ner.parse_overrides(["depth"])

@@ -1,4 +1,4 @@
-"""scripts/ensemble_soft_targets.py: the averaged member probabilities it writes for distillation."""
+"""scripts/train/ensemble_soft_targets.py: the averaged member probabilities it writes for distillation."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scripts.train import ensemble_soft_targets
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "pipeline" / "models" / "ner-ja"
@@ -18,8 +19,8 @@ RECORDS = [
 
 
 @pytest.fixture(scope="module")
-def script(load_script):
-    return load_script("ensemble_soft_targets")
+def script():
+    return ensemble_soft_targets  # the module under test, as the tests below name it
 
 
 @pytest.fixture()
@@ -29,7 +30,7 @@ def data(tmp_path):
             f.write(json.dumps({**r, "lang": "ja"}, ensure_ascii=False) + "\n")
     with open(tmp_path / "raw.jsonl", "w", encoding="utf-8") as f:
         f.write(json.dumps({"id": "a", "text": "日本銀行は金利を据え置いた。京都で会見した。"}, ensure_ascii=False) + "\n")
-    cfg = (ROOT / "configs" / "ner_ja.cfg").read_text(encoding="utf-8")
+    cfg = (ROOT / "configs" / "train" / "ner_ja.cfg").read_text(encoding="utf-8")
     start = cfg.index("sources = ")
     cfg = cfg[:start] + 'sources = ["tiny_train"]' + cfg[cfg.index("\n", start) :]
     (tmp_path / "tiny.cfg").write_text(cfg, encoding="utf-8")
@@ -50,23 +51,22 @@ def _run(script, data, out, models, extra=()):
 def test_rows_are_the_model_probabilities_at_token_starts(script, data):
     import spacy
 
-    from pipeline.stages import ner_spacy as ns
+    import pipeline.ner.architectures  # noqa: F401  (registers the model layers)
+    from pipeline.ner.features import TAGGER_PIPE, _FeatureRows, fast_features
+    from scripts.train.train_ner import Builder
 
     z = _run(script, data, data / "one.npz", [MODEL], ["--raw", str(data / "raw.jsonl")])
     assert [str(x) for x in z["ids"]][:2] == ["tiny-0", "tiny-1"]
     assert list(z["labelled"]) == [True, True, False, False]
     assert [str(x) for x in z["texts"]][2:] == ["日本銀行は金利を据え置いた。", "京都で会見した。"]
 
-    ns.register_architectures()
     nlp = spacy.load(MODEL)
-    assert [str(t) for t in z["tags"]] == list(ns._tagger(nlp).labels)
-    from train_ner import Builder  # scripts/ is on sys.path once the script module is loaded
-
-    builder = Builder("ja", "ja")
+    assert [str(t) for t in z["tags"]] == list(nlp.get_pipe(TAGGER_PIPE).labels)
+    builder = Builder("ja")
     text = RECORDS[0]["text"]
     arr = builder.arrays(text)
-    feats = ns._fast_features(nlp)
-    (scores,) = ns._tagger(nlp).model.predict([ns._FeatureRows(feats.rows(arr).rows)])
+    feats = fast_features(nlp)
+    (scores,) = nlp.get_pipe(TAGGER_PIPE).model.predict([_FeatureRows(feats.rows(arr).rows)])
     want = script.softmax(np.asarray(scores, dtype=np.float32))
     rows = z["probs"][: len(text)].astype(np.float32)
     starts = [s for s, _ in arr[3]]

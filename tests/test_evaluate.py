@@ -1,4 +1,4 @@
-"""The strict span+label scorer (pipeline.evaluate) on tiny hand-made cases."""
+"""The strict span+label scorer (pipeline.scoring) on tiny hand-made cases."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from pipeline.evaluate import format_table, gold_tuples, read_gold, score
+from pipeline.scoring import format_table, gold_tuples, read_gold, score
 
 
 def test_perfect_match():
@@ -86,7 +86,7 @@ def test_format_table_and_read_gold(tmp_path):
 
 
 def test_bootstrap_interval_of_the_micro_f1():
-    from pipeline.evaluate import micro_f1_interval
+    from pipeline.scoring import micro_f1_interval
 
     # every document alike: every resample has the same F1 (tp 1, fp 1, fn 0 -> 2/3)
     gold = [[(0, 2, "PERSON")]] * 20

@@ -1,4 +1,4 @@
-"""scripts/finetune_ner.py: a few training steps on a tiny model built here; the result loads in
+"""scripts/train/finetune_ner.py: a few training steps on a tiny model built here; the result loads in
 the backend and scores there as the script said. No network."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ pytest.importorskip("datasets")
 pytest.importorskip("accelerate")
 
 from pipeline.record import Article, Document, Span  # noqa: E402
-from pipeline.stages import ner_transformers as nt  # noqa: E402
+from pipeline.ner import transformers_ner as nt  # noqa: E402
+from scripts.train import finetune_ner  # noqa: E402
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
@@ -75,8 +76,8 @@ def _one_thread():
     torch.set_num_threads(n)
 
 
-def test_word_tags_first_subword_and_misaligned(load_script):
-    ft = load_script("finetune_ner")
+def test_word_tags_first_subword_and_misaligned():
+    ft = finetune_ner
     enc = nt.Encoded(ids=[1, 2, 3, 4, 5], spans=[(0, 2), (2, 3), (3, 4), (4, 6), (6, 7)], words=[0, 0, 1, 2, 3])
     ents = [(0, 4, "ORG"), (5, 7, "PERSON")]  # the second starts inside word 2: misaligned
     tags, mis = ft.word_tags(enc, ents, 7)
@@ -84,8 +85,8 @@ def test_word_tags_first_subword_and_misaligned(load_script):
     assert mis == 1
 
 
-def test_finetune_then_load_in_backend(tmp_path, load_script):
-    ft = load_script("finetune_ner")
+def test_finetune_then_load_in_backend(tmp_path):
+    ft = finetune_ner
     base = tiny_base(tmp_path / "base", JA_VOCAB, japanese=True)
     train = write_jsonl(tmp_path / "train.jsonl", records(TRAIN, "ja"))
     dev = write_jsonl(tmp_path / "dev.jsonl", records(DEV, "ja"))
@@ -101,7 +102,7 @@ def test_finetune_then_load_in_backend(tmp_path, load_script):
     assert final["f1"] == 1.0, summary["dev_final"]  # over-fitted on its own training sentences
 
     # the saved model is a backend model: same scores through TransformersNER loaded from disk
-    from pipeline.evaluate import score
+    from pipeline.scoring import score
     from pipeline.stages.sentences import split_sentences
 
     ner = nt.TransformersNER(str(out), num_threads=1)
@@ -119,8 +120,8 @@ def test_finetune_then_load_in_backend(tmp_path, load_script):
     assert score(gold, pred, labels=["PERSON", "ORG"])["micro"] == summary["dev_final"]["micro"]
 
 
-def test_finetune_fast_tokenizer_all_subwords_no_dev(tmp_path, load_script):
-    ft = load_script("finetune_ner")
+def test_finetune_fast_tokenizer_all_subwords_no_dev(tmp_path):
+    ft = finetune_ner
     base = tiny_base(tmp_path / "base", ZH_VOCAB, japanese=False)
     train = write_jsonl(tmp_path / "train.jsonl", records(ZH_TRAIN, "zh-Hans"))
     out = tmp_path / "zh"
@@ -135,7 +136,7 @@ def test_finetune_fast_tokenizer_all_subwords_no_dev(tmp_path, load_script):
         assert 0 <= e.start < e.end <= len(text) and e.label in ("PERSON", "ORG")
 
 
-def test_bad_labels_rejected(tmp_path, load_script):
-    ft = load_script("finetune_ner")
+def test_bad_labels_rejected(tmp_path):
+    ft = finetune_ner
     with pytest.raises(SystemExit):
         ft.parse_args(["--model", "x", "--train", "t", "--labels", "PERSON,TIME", "--out", str(tmp_path)])

@@ -1,4 +1,4 @@
-"""pipeline/stages/gru_tagger.py: the numpy BiGRU (the second network of ner-zh) against a
+"""pipeline/ner/gru_tagger.py: the numpy BiGRU (the second network of ner-zh) against a
 plain per-sentence implementation of torch's GRU equations, and against torch itself when it
 is installed. The weights are random and tiny, written by the test."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.stages.gru_tagger import CharBiGRUTagger
+from pipeline.ner.gru_tagger import CharBiGRUTagger
 
 TAGS = ["O", "B-PERSON", "I-PERSON", "L-PERSON", "U-PERSON"]
 CHARS = list("北京上海陈菊红说。ab ")
@@ -122,7 +122,7 @@ def test_one_layer_network(tmp_path):
         assert np.allclose(p, _reference(arrays, tagger.encode(text)), atol=1e-5)
 
 
-def test_soft_targets_from_an_exported_network(tmp_path, monkeypatch, load_script):
+def test_soft_targets_from_an_exported_network(tmp_path, monkeypatch):
     """``train_lac_teacher.py soft-exported``: the exported network's probabilities, in the
     teacher's tag order, for every training record once and the raw sentences, in the file
     format ``train_ner.py --soft-targets`` reads."""
@@ -142,7 +142,9 @@ def test_soft_targets_from_an_exported_network(tmp_path, monkeypatch, load_scrip
     raw = tmp_path / "raw.jsonl"
     raw.write_text(json.dumps({"text": "上海说。北京"}, ensure_ascii=False) + "\n", encoding="utf-8")
     # the network's tags in another order than the teacher's: the output follows the teacher's
-    teacher = load_script("train_lac_teacher")
+    from scripts.train import train_lac_teacher as teacher
+    from scripts.train.train_ner import SoftTargets
+
     arrays = _write(tmp_path / "net.npz")
     arrays["tags"] = np.array(list(reversed(teacher.TAGS)))
     arrays["out_w"] = np.random.default_rng(2).normal(size=(len(teacher.TAGS), 2 * H)).astype("float32")
@@ -151,7 +153,7 @@ def test_soft_targets_from_an_exported_network(tmp_path, monkeypatch, load_scrip
     monkeypatch.setattr(teacher, "DATA", data)
     teacher.soft_exported(tmp_path / "net.npz", tmp_path / "soft.npz", [raw])
 
-    soft = load_script("train_ner").SoftTargets(tmp_path / "soft.npz")
+    soft = SoftTargets(tmp_path / "soft.npz")
     assert soft.ids == ["m-0", "c-0", "w-0", "raw-0", "raw-1"]  # c-0 is in the training list twice
     assert soft.texts == ["北京上海", "陈菊红说。", "ab说", "上海说。", "北京"]
     assert soft.tags == teacher.TAGS
@@ -165,7 +167,7 @@ def test_soft_targets_from_an_exported_network(tmp_path, monkeypatch, load_scrip
 
 def test_groups_of_texts_change_nothing(tiny, monkeypatch):
     """probs reads the texts in groups of at most MAX_CHARS characters (bounded memory)."""
-    from pipeline.stages import gru_tagger
+    from pipeline.ner import gru_tagger
 
     tagger, _ = tiny
     texts = ["北京上海", "陈菊红说。", "", "a", "上海 ab陳x北京上海陈菊红说。", "说"]

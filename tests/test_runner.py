@@ -156,7 +156,7 @@ def test_warm_up_loads_models_and_changes_no_record():
     from pipeline import Article
     from pipeline.config import load_config
     from pipeline.core import Pipeline
-    from pipeline.stages import ner_spacy
+    from pipeline.ner import spacy_ner
 
     cfg = load_config(None)
     art_ja = Article(id="a", text="岸田首相は東京で陳菊紅氏と会談した。", lang="ja")
@@ -164,6 +164,6 @@ def test_warm_up_loads_models_and_changes_no_record():
     cold = Pipeline(cfg)
     before = [cold.process(art_ja), cold.process(art_zh)]
     Pipeline(cfg).warm_up()
-    assert {p.split("/")[-1] for p in ner_spacy._LOADED} >= {"ner-ja", "ner-zh"}
+    assert {p.split("/")[-1] for p in spacy_ner._LOADED} >= {"ner-ja", "ner-zh"}
     warm = Pipeline(cfg)
     assert [warm.process(art_ja), warm.process(art_zh)] == before

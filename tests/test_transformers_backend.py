@@ -1,4 +1,4 @@
-"""The Hugging Face token-classification backend (pipeline/stages/ner_transformers.py).
+"""The Hugging Face token-classification backend (pipeline/ner/transformers_ner.py).
 
 No network: every model here is built in a temp dir. Two kinds of tiny BERT:
 * "biased" models whose encoder is made the identity, so each token's tag depends on the
@@ -17,8 +17,8 @@ transformers = pytest.importorskip("transformers")
 np = pytest.importorskip("numpy")
 
 from pipeline.record import Article, Document, Span  # noqa: E402
-from pipeline.stages import ner_transformers as nt  # noqa: E402
-from pipeline.stages.ner_transformers import TransformersNER  # noqa: E402
+from pipeline.ner import transformers_ner as nt  # noqa: E402
+from pipeline.ner.transformers_ner import TransformersNER  # noqa: E402
 
 ID2LABEL = {0: "O", 1: "B-ORG", 2: "I-ORG", 3: "B-PER", 4: "I-PER"}
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]

@@ -210,7 +210,9 @@ def make_spacy_ner(
     cascade_threshold: float | None = None,
     style_alpha: float | None = None,
 ) -> LangFiltered:
-    from pipeline.stages.ner_spacy import SpacyNER
+    # imported when configured: spaCy and the models' code take about two seconds to import, which a
+    # pipeline without statistical recognisers (and every `shinbun` command but `run`) should not pay
+    from pipeline.ner.spacy_ner import SpacyNER
 
     ner = SpacyNER(
         model, model_lang, second_network=second_network, cascade_threshold=cascade_threshold, style_alpha=style_alpha
@@ -221,7 +223,7 @@ def make_spacy_ner(
 @registry.recognizers.register("transformers")
 def make_transformers(model: str, langs: Sequence[str] | None = None, **kwargs) -> LangFiltered:
     # Optional backend (pip install shinbun[transformers]); imported only when configured.
-    from pipeline.stages.ner_transformers import TransformersNER
+    from pipeline.ner.transformers_ner import TransformersNER
 
     return LangFiltered(TransformersNER(model=model, **kwargs), langs)
 

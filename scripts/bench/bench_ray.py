@@ -1,0 +1,148 @@
+"""Ray runner vs local runner: same input, same config, same machine; chars/s of each and the ratio.
+
+    python -m scripts.bench.bench_ray                           # ~400k chars of ja+zh news, default config
+    python -m scripts.bench.bench_ray --chars 1000000 --actors 2 --workers 2
+    python -m scripts.bench.bench_ray --address auto            # the Ray side on a running cluster
+
+Input: the articles of ../shared/data/raw/{ja,zh}_news_sample.jsonl interleaved (or
+corpora/sample.jsonl when absent), repeated until --chars, written to a temporary JSONL file.
+
+Rounds (--repeat) alternate the runners so that load from other processes hits them alike; the
+summary gives the best and the median of each. What is timed (wall clock, end to end, both sides
+loading their models inside the timing):
+- local: ``pipeline.runners.local.run`` with --workers processes (1 = in-process), to a JSONL file;
+- ray: ``run_ray`` with --actors actors on a Ray instance started *before* the timing (starting
+  Ray itself takes seconds and is paid once per job, not per dump), to JSONL partitions.
+The two outputs are compared byte for byte (the partitions concatenated).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from scripts import ROOT, SHARED_DATA  # noqa: E402
+
+
+def build_input(data: Path, chars: int, out: Path) -> tuple[int, int]:
+    base: list[dict] = []
+    srcs = [data / "raw" / "ja_news_sample.jsonl", data / "raw" / "zh_news_sample.jsonl"]
+    per_src = [[json.loads(x) for x in p.read_text(encoding="utf-8").splitlines() if x.strip()] for p in srcs if p.exists()]
+    if per_src:
+        for group in zip(*per_src):  # interleave ja / zh
+            base.extend(group)
+    else:
+        base = [json.loads(x) for x in (ROOT / "corpora" / "sample.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
+    n = n_chars = 0
+    with out.open("w", encoding="utf-8") as fh:
+        while n_chars < chars:
+            b = base[n % len(base)]
+            rec = {"id": f"bench-{n}", "text": b["text"]}
+            for k in ("title", "lang", "published"):
+                if b.get(k):
+                    rec[k] = b[k]
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            n += 1
+            n_chars += len(b["text"])
+    return n, n_chars
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--chars", type=int, default=400_000)
+    ap.add_argument("--config", default=None, help="config TOML (default: the packaged default)")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="local runner processes")
+    ap.add_argument("--actors", type=int, default=None, help="Ray actors (default: cluster CPUs)")
+    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--address", default=None, help="Ray cluster address (default: a local instance)")
+    ap.add_argument("--data", type=Path, default=SHARED_DATA)
+    ap.add_argument("--skip-local-1", action="store_true", help="skip the single-process local run")
+    ap.add_argument("--repeat", type=int, default=3, help="rounds (each: local runs, then a Ray run)")
+    args = ap.parse_args()
+
+    import ray
+
+    from pipeline.config import load_config
+    from pipeline.runners.local import run
+    from pipeline.runners.ray_runner import run_ray
+
+    cfg = load_config(args.config)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmpd = Path(tmp)
+        src = tmpd / "in.jsonl"
+        n, n_chars = build_input(args.data, args.chars, src)
+        print(f"input: {n} articles, {n_chars:,} characters; {os.cpu_count()} CPU cores; ray {ray.__version__}; "
+              f"load average {os.getloadavg()[0]:.1f}")
+        times: dict[str, list[float]] = {}
+        fixed_costs: list[float] = []
+        same = True
+
+        def record(label: str, dt: float, chars: int, extra: str = "") -> None:
+            times.setdefault(label, []).append(dt)
+            print(f"  {label:<22} {dt:7.2f} s  {chars / dt:>10,.0f} chars/s{extra}  (load average {os.getloadavg()[0]:.1f})")
+
+        def local(workers: int) -> None:
+            out = tmpd / f"local{workers}.jsonl"
+            t0 = time.perf_counter()
+            s = run(cfg, [src], out, workers=workers)
+            record(f"local, {workers} worker(s)", time.perf_counter() - t0, s.characters)
+
+        def ray_run() -> None:
+            nonlocal same
+            t0 = time.perf_counter()
+            if args.address:
+                ray.init(address=args.address)
+            else:
+                ray.init(include_dashboard=False, log_to_driver=False)
+            print(f"  (ray.init {time.perf_counter() - t0:.1f} s, not timed; cluster: {ray.cluster_resources().get('CPU')} CPUs)")
+            try:
+                # The fixed cost of a Ray run (actor processes, model loading in each actor, Ray
+                # Data planning), measured on the 13-article sample corpus.
+                t0 = time.perf_counter()
+                run_ray(cfg, [ROOT / "corpora" / "sample.jsonl"], tmpd / "ray-small", num_actors=args.actors,
+                        batch_size=args.batch_size)
+                fixed = time.perf_counter() - t0
+                fixed_costs.append(fixed)
+                out_dir = tmpd / "ray"
+                t0 = time.perf_counter()
+                m = run_ray(cfg, [src], out_dir, num_actors=args.actors, batch_size=args.batch_size)
+                dt = time.perf_counter() - t0
+            finally:
+                ray.shutdown()
+            rest = f"; without it {m['characters'] / (dt - fixed):,.0f} chars/s" if dt > fixed + 1 else ""
+            record(f"ray, {m['ray']['num_actors']} actor(s)", dt, m["characters"], f"  (fixed cost {fixed:.1f} s{rest})")
+            ray_lines = b"".join((out_dir / p["file"]).read_bytes() for p in m["partitions"]).splitlines()
+            local_lines = (tmpd / f"local{args.workers}.jsonl").read_bytes().splitlines()
+            if ray_lines != local_lines:
+                same = False
+                diff = [i for i, (a, b) in enumerate(zip(ray_lines, local_lines)) if a != b]
+                print(f"  OUTPUTS DIFFER: {len(ray_lines)} vs {len(local_lines)} lines, {len(diff)} differ, first at "
+                      f"line {diff[0] if diff else min(len(ray_lines), len(local_lines))}")
+
+        # Rounds alternate the runners so that load from other processes hits them alike.
+        for r in range(args.repeat):
+            print(f"round {r + 1}/{args.repeat}")
+            if not args.skip_local_1 and args.workers != 1:
+                local(1)
+            local(args.workers)
+            ray_run()
+
+        print(f"ray output == local output (every round): {same}")
+        print(f"ray fixed cost per run: {', '.join(f'{x:.1f}' for x in fixed_costs)} s")
+        ref = min(times[f"local, {args.workers} worker(s)"])
+        print(f"best of {args.repeat} (median in brackets), chars/s, and best-vs-best ratio to local with {args.workers} worker(s):")
+        for label, ts in times.items():
+            best, med = min(ts), statistics.median(ts)
+            print(f"  {label:<22} {n_chars / best:>10,.0f}  ({n_chars / med:>9,.0f})   {ref / best:5.2f}x")
+        if not same:
+            sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
