@@ -10,6 +10,7 @@ built on ``catalogue`` (the mechanism behind spaCy's registry) and also reads th
 from __future__ import annotations
 
 import hashlib
+import inspect
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
@@ -89,7 +90,10 @@ def build(reg: catalogue.Registry, spec: dict[str, Any], what: str) -> Any:
     except catalogue.RegistryError:
         known = ", ".join(sorted(reg.get_all())) or "none"
         raise ConfigError(f"{what}: unknown factory {name!r} (known: {known})") from None
+    # the arguments are checked against the factory's signature before the call, so that a
+    # TypeError raised inside the factory (a bug) is not reported as a config mistake
     try:
-        return factory(**args)
+        inspect.signature(factory).bind(**args)
     except TypeError as exc:
         raise ConfigError(f"{what}: bad arguments for {name!r}: {exc}") from None
+    return factory(**args)

@@ -8,7 +8,6 @@ the stage, so one bad article never stops a batch.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -236,9 +235,7 @@ class Pipeline:
         if isinstance(item, InputError):
             return error_record(item.id, "read", item.type, item.message)
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                return self._record(item, self.analyse(item))
+            return self._record(item, self.analyse(item))
         except StageError as err:
             return error_record(item.id, err.stage, type(err.exc).__name__, str(err.exc) or repr(err.exc))
         except Exception as exc:  # noqa: BLE001 - never raises
@@ -250,22 +247,20 @@ class Pipeline:
         articles = [it for it in items if not isinstance(it, InputError)]
         if len(articles) <= 1:
             return [self.process(it) for it in items]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                analysed = iter(self.analyse_batch(articles))
-            except Exception:  # noqa: BLE001 - should not happen; then one article at a time
-                return [self.process(it) for it in items]
-            out = []
-            for item in items:
-                if isinstance(item, InputError):
-                    out.append(error_record(item.id, "read", item.type, item.message))
-                    continue
-                doc = next(analysed)
-                if isinstance(doc, StageError):
-                    out.append(error_record(item.id, doc.stage, type(doc.exc).__name__, str(doc.exc) or repr(doc.exc)))
-                else:
-                    out.append(self._record(item, doc))
+        try:
+            analysed = iter(self.analyse_batch(articles))
+        except Exception:  # noqa: BLE001 - should not happen; then one article at a time
+            return [self.process(it) for it in items]
+        out = []
+        for item in items:
+            if isinstance(item, InputError):
+                out.append(error_record(item.id, "read", item.type, item.message))
+                continue
+            doc = next(analysed)
+            if isinstance(doc, StageError):
+                out.append(error_record(item.id, doc.stage, type(doc.exc).__name__, str(doc.exc) or repr(doc.exc)))
+            else:
+                out.append(self._record(item, doc))
         return out
 
     def _record(self, item: Article, doc: Document) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 import orjson
 
 
@@ -85,8 +86,6 @@ def micro_f1_interval(
     ``samples`` times (fixed ``seed``: the same input gives the same interval) and the interval
     holds the central ``level`` share of the resampled F1 values. It says how much the score
     moves with the choice of documents, e.g. what to expect on another test set of the same kind."""
-    import numpy as np
-
     labels = set(labels) if labels is not None else None
     counts = [tuple(map(len, _compare(g, p, labels, label_map))) for g, p in zip(gold, pred, strict=True)]
     if not counts:

@@ -5,7 +5,8 @@ Supported inputs
   ``text``, optional ``title``, ``lang``, ``published``, ``url``; every other field is kept in
   ``Article.meta``.
 - Plain text (``.txt``): one article per file, id = the file name.
-- Any of the above compressed with gzip, bz2, xz or zstd (``.gz``, ``.bz2``, ``.xz``, ``.zst``).
+- Any of the above compressed with gzip, bz2, xz or zstd, recognised by content
+  (:mod:`pipeline.io.compression`; the usual suffixes are ``.gz``, ``.bz2``, ``.xz``, ``.zst``).
 - Whatever Hugging Face ``datasets`` loads from local files: ``.parquet``, ``.csv``, ``.arrow``,
   and a ``save_to_disk`` folder (recognised by its ``dataset_info.json``/``state.json``).
 - A directory: every file below it, in sorted path order.
@@ -17,21 +18,17 @@ invalid UTF-8, missing ``text``) becomes an ``InputError`` and reading goes on.
 
 from __future__ import annotations
 
-import bz2
-import gzip
-import io
-import lzma
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import orjson
 
+from pipeline.io.compression import COMPRESSED_SUFFIXES, inner_suffix, open_binary
 from pipeline.record import Article, InputError
 
 ARTICLE_FIELDS = ("id", "text", "title", "lang", "published", "url")
-COMPRESSED = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zst": "zstd", ".zstd": "zstd"}
 JSONL_EXT = {".jsonl", ".ndjson", ".json"}
 TEXT_EXT = {".txt", ".text"}
 DATASET_EXT = {".parquet", ".csv", ".arrow"}
@@ -41,31 +38,6 @@ ReadResult = Article | InputError
 
 class InputPathError(OSError):
     """An input path that does not exist or cannot be opened at all (fatal for the run)."""
-
-
-def _open_binary(path: Path) -> BinaryIO:
-    kind = COMPRESSED.get(path.suffix.lower())
-    if kind == "gzip":
-        return gzip.open(path, "rb")
-    if kind == "bz2":
-        return bz2.open(path, "rb")
-    if kind == "xz":
-        return lzma.open(path, "rb")
-    if kind == "zstd":
-        import zstandard
-
-        fh = path.open("rb")
-        # zstandard's reader has no readline; a BufferedReader gives line iteration.
-        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(fh, closefd=True))  # type: ignore[arg-type]
-    return path.open("rb")
-
-
-def _inner_suffix(path: Path) -> str:
-    """The format suffix, looking through a compression suffix (a.jsonl.gz -> .jsonl)."""
-    suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] in COMPRESSED:
-        suffixes = suffixes[:-1]
-    return suffixes[-1] if suffixes else ""
 
 
 def _is_saved_dataset(path: Path) -> bool:
@@ -107,7 +79,7 @@ def article_from_mapping(obj: Any, fallback_id: str, position: int) -> ReadResul
 
 def _iter_jsonl(path: Path, start_position: int) -> Iterator[ReadResult]:
     position = start_position
-    with _open_binary(path) as raw:
+    with open_binary(path) as raw:
         for lineno, line in enumerate(raw, start=1):
             if not line.strip():
                 continue  # blank lines are not records
@@ -127,7 +99,7 @@ def _iter_jsonl(path: Path, start_position: int) -> Iterator[ReadResult]:
 
 
 def _iter_text_file(path: Path, position: int) -> Iterator[ReadResult]:
-    with _open_binary(path) as fh:
+    with open_binary(path) as fh:
         data = fh.read()
     name = path.name
     if b"\x00" in data[:8192]:
@@ -157,7 +129,7 @@ def _iter_dataset(path: Path, start_position: int) -> Iterator[ReadResult]:
         else:
             rows = iter(ds)
     else:
-        builder = {".parquet": "parquet", ".csv": "csv", ".arrow": "arrow"}[_inner_suffix(path)]
+        builder = {".parquet": "parquet", ".csv": "csv", ".arrow": "arrow"}[inner_suffix(path)]
         # streaming=True iterates the file in batches instead of building a cache copy.
         rows = datasets.load_dataset(builder, data_files=str(path), split="train", streaming=True)
     for index, row in enumerate(rows):
@@ -167,12 +139,12 @@ def _iter_dataset(path: Path, start_position: int) -> Iterator[ReadResult]:
 def _file_kind(path: Path) -> str:
     if _is_saved_dataset(path):
         return "dataset"
-    suffix = _inner_suffix(path)
+    suffix = inner_suffix(path)
     if suffix in JSONL_EXT:
         return "jsonl"
     if suffix in TEXT_EXT:
         return "text"
-    if suffix in DATASET_EXT and path.suffix.lower() not in COMPRESSED:
+    if suffix in DATASET_EXT and path.suffix.lower() not in COMPRESSED_SUFFIXES:
         return "dataset"
     return "unknown"
 

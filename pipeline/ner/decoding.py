@@ -12,8 +12,6 @@ import numpy as np
 
 def biluo_constraints(tags: list[str]):
     """Transition, start and end masks (0 allowed / -inf forbidden) for BILUO tag sequences."""
-    import numpy as np
-
     k = len(tags)
     trans = np.full((k, k), -np.inf, dtype="float32")
     start = np.full(k, -np.inf, dtype="float32")
@@ -81,8 +79,6 @@ def decode_batch(score_list, trans, start, end) -> list[list[int]]:
     """Constrained best paths: the per-token argmax where it is already a valid BILUO
     sequence (then it is exactly the Viterbi optimum, since the constraints only forbid),
     Viterbi for the other sentences."""
-    import numpy as np
-
     if not score_list:
         return []
     lens = np.array([len(x) for x in score_list])

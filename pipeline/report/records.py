@@ -14,11 +14,7 @@ nothing from a record is ever used unescaped by the report writers.
 
 from __future__ import annotations
 
-import bz2
-import gzip
-import io
 import json
-import lzma
 import re
 import sys
 from collections.abc import Iterator
@@ -27,6 +23,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
+
+from pipeline.io.compression import open_binary
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 NORM_FIELDS = ("value", "value_min", "value_max", "currency", "qualifier")
@@ -165,23 +163,11 @@ def to_record(obj: Any, line: int, default_id: str) -> Record:
 
 
 def open_records(path: str | Path) -> BinaryIO:
-    """Open a records file for binary line reading, decompressing by magic bytes (gzip, zstd, bz2, xz)."""
+    """Open a records file (or ``-``, standard input) for binary line reading, decompressed if it
+    is compressed (:func:`pipeline.io.compression.open_binary`)."""
     if str(path) == "-":
         return sys.stdin.buffer
-    p = Path(path)
-    with p.open("rb") as fh:
-        magic = fh.read(6)
-    if magic.startswith(b"\x1f\x8b"):
-        return gzip.open(p, "rb")  # type: ignore[return-value]
-    if magic.startswith(b"\x28\xb5\x2f\xfd"):
-        import zstandard
-
-        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(p.open("rb"), closefd=True))  # type: ignore[arg-type]
-    if magic.startswith(b"BZh"):
-        return bz2.open(p, "rb")  # type: ignore[return-value]
-    if magic.startswith(b"\xfd7zXZ\x00"):
-        return lzma.open(p, "rb")  # type: ignore[return-value]
-    return p.open("rb")
+    return open_binary(path)
 
 
 def parse_line(raw: bytes, line: int, name: str) -> Record:

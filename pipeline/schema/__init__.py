@@ -7,6 +7,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+import jsonschema
 
 def schema_text() -> str:
     return (resources.files("pipeline.schema") / "record.schema.json").read_text(encoding="utf-8")
@@ -19,8 +20,6 @@ def schema() -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def validator():
-    import jsonschema
-
     return jsonschema.Draft202012Validator(schema())
 
 

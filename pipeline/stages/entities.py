@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from pipeline.config import registry
+from pipeline.numeric import find_numeric
 from pipeline.record import LABELS, Document, Entity, Span
 
 
@@ -97,8 +98,6 @@ class NumericRules:
     version = "1"
 
     def __call__(self, doc: Document) -> list[Entity]:
-        from pipeline.numeric import find_numeric
-
         if doc.lang not in ("ja", "zh-Hans", "zh-Hant"):
             return []
         spans = [(s.start, s.end) for s in doc.sentences]

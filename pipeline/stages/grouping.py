@@ -22,6 +22,7 @@ import unicodedata
 from collections import Counter
 
 from pipeline.record import Document, Entity
+from pipeline.stages.zh_script import to_simplified
 
 UNGROUPED = frozenset({"MONEY", "PERCENT", "DATE"})
 MAX_FUZZY_KEYS = 2000  # beyond this many distinct names in a class, only exact grouping (stays linear-ish)
@@ -32,7 +33,6 @@ def _class(label: str) -> str:
 
 
 def _key(text: str) -> str:
-    from pipeline.stages.zh_script import to_simplified
 
     return to_simplified(unicodedata.normalize("NFKC", text)).casefold()
 

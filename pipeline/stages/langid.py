@@ -38,6 +38,9 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
+import opencc
+
 _HEAD = 2000
 _MIDDLE = 1000
 
@@ -73,8 +76,6 @@ _lock = threading.Lock()
 
 
 def _changed(config: str, chars: list[str]) -> set[str]:
-    import opencc  # local: only needed once
-
     converter = opencc.OpenCC(config)
     # One character per line, so OpenCC's phrase tables cannot join neighbours.
     out = converter.convert("\n".join(chars)).split("\n")
@@ -85,12 +86,11 @@ def _changed(config: str, chars: list[str]) -> set[str]:
 
 def _build_tables() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     chars = [chr(c) for lo, hi in _OPENCC_RANGES for c in range(lo, hi + 1)]
-    try:
-        trad = _changed("t2s", chars)
-        simp = _changed("s2t", chars)
-        jp = _changed("jp2t", chars)
-    except Exception:  # opencc missing or broken: degrade, never fail the pipeline
-        return frozenset(), frozenset(), frozenset()
+    # opencc is a dependency: if it is missing or broken the run fails here, loudly, rather than
+    # silently reading every Traditional article as Simplified
+    trad = _changed("t2s", chars)
+    simp = _changed("s2t", chars)
+    jp = _changed("jp2t", chars)
     both = trad & simp
     trad_only = frozenset(trad - both)
     simp_only = frozenset(simp - both - _SIMP_SHARED)
@@ -174,8 +174,6 @@ def _classify(ch: str, trad_only, simp_only, jp_only) -> int:
 def _bmp_classes():
     global _class_table
     if _class_table is None:
-        import numpy as np
-
         tables = script_tables()
         with _lock:
             if _class_table is None:
@@ -187,8 +185,6 @@ def detect_language(text: str) -> str:
     """Return "ja", "zh-Hans", "zh-Hant" or "und" for ``text`` (see the module docstring)."""
     if not text:
         return "und"
-    import numpy as np
-
     sample = _sample(text)
     cps = np.frombuffer(sample.encode("utf-32-le", "surrogatepass"), dtype="<u4")
     astral = cps >= 0x10000

@@ -8,6 +8,7 @@ as one expression of the same label, so nothing is guessed.
 
 from __future__ import annotations
 
+from pipeline.numeric import find_numeric
 from pipeline.record import Document
 
 NUMERIC_LABELS = frozenset({"MONEY", "PERCENT", "DATE"})
@@ -17,8 +18,6 @@ def normalize(doc: Document) -> None:
     pending = [e for e in doc.entities if e.label in NUMERIC_LABELS and e.norm is None]
     if not pending:
         return
-    from pipeline.numeric import find_numeric
-
     for ent in pending:
         matches = find_numeric(doc.text, doc.lang, published=doc.article.published, spans=[(ent.start, ent.end)])
         if len(matches) == 1 and matches[0].label == ent.label and (matches[0].start, matches[0].end) == (ent.start, ent.end):

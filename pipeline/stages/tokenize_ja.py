@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import fugashi
+import unidic_lite  # noqa: F401  (the dictionary fugashi finds by default)
+
 from pipeline.record import Span, Token
 
 
@@ -30,18 +33,10 @@ class FugashiTokenizer:
 
     @property
     def version(self) -> str:
-        import fugashi
-        import unidic_lite
-
         return f"fugashi {fugashi.__version__ if hasattr(fugashi, '__version__') else ''} unidic-lite {unidic_lite.__version__ if hasattr(unidic_lite, '__version__') else ''}".strip()
 
     def _get_tagger(self):
         if self._tagger is None:
-            try:
-                import fugashi
-                import unidic_lite  # noqa: F401  (the dictionary fugashi finds by default)
-            except ImportError as exc:  # pragma: no cover - dependency is in the default install
-                raise RuntimeError("Japanese needs fugashi and unidic-lite: pip install fugashi unidic-lite") from exc
             self._tagger = fugashi.Tagger()
         return self._tagger
 

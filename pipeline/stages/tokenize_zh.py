@@ -1,21 +1,25 @@
 """Chinese tokens from jieba, with code-point offsets.
 
-jieba was chosen over spacy-pkuseg after measuring both (scripts/compare_zh_segmenters.py):
-see the numbers in that script's docstring. Both backends' `tokenize` report code-point offsets
-into the string they were given, so offsets are exact by construction.
+jieba was chosen over spacy-pkuseg for speed on the raw news sample, at similar segmentation
+of news text. Both backends' `tokenize` report code-point offsets into the string they were
+given, so offsets are exact by construction.
 
 Backends (the config's ``backend``; output depends on it, so it is never chosen silently):
 
 * ``rust`` (default): jieba-rs through the ``rjieba`` package, the same dictionary and HMM as
-  jieba. Measured with ``scripts/compare_zh_segmenters.py``: 5.9M chars/s against 388k for Python
-  jieba on the raw news sample, and 99.79 % of word boundaries identical (the differences are
+  jieba: 5.9M chars/s against 388k for Python jieba on the raw news sample, and 99.79 % of word boundaries identical (the differences are
   mostly hyphenated Latin/digit runs such as ``93-110``, one word in jieba-rs, three in jieba).
 * ``python``: the original ``jieba`` package.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
+from importlib.metadata import version as package_version
+
+import jieba
+import rjieba
 
 from pipeline.record import Span, Token
 
@@ -38,24 +42,14 @@ class JiebaTokenizer:
     @property
     def version(self) -> str:
         if self.backend == "rust":
-            from importlib.metadata import version
-
-            return f"jieba-rs (rjieba {version('rjieba')})"
-        import jieba
-
+            return f"jieba-rs (rjieba {package_version('rjieba')})"
         return f"jieba {jieba.__version__}"
 
     def _get(self):
         if self._tok is None:
             if self.backend == "rust":
-                import rjieba
-
                 self._tok = rjieba
                 return self._tok
-            import logging
-
-            import jieba
-
             jieba.setLogLevel(logging.WARNING)
             tok = jieba.Tokenizer()
             tok.initialize()

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import opencc
 # Han blocks whose characters we map: CJK Unified Ideographs, Extension A, Compatibility.
 _RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
 
 
 @lru_cache(maxsize=2)
 def _table(config: str) -> dict[int, int]:
-    import opencc
-
     conv = opencc.OpenCC(config)
     chars = [chr(c) for lo, hi in _RANGES for c in range(lo, hi + 1)]
     # One call over all characters, newline separated (newlines are never converted).

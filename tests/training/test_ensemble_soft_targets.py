@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scripts.train import ensemble_soft_targets
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "pipeline" / "models" / "ner-ja"
 
 RECORDS = [

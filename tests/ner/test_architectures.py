@@ -250,7 +250,7 @@ def test_training_configs_parse_and_match_the_shipped_models(lang):
 
     from thinc.api import Config
 
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     cfg = Config().from_str((root / "configs" / "train" / f"ner_{lang}.cfg").read_text(encoding="utf-8"))
     assert {"shinbun_train", "nlp", "components"} <= set(cfg)
     assert cfg["shinbun_train"]["labels"]

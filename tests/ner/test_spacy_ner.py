@@ -443,7 +443,7 @@ def test_accurate_config_runs_the_second_network():
 
     if not (MODELS_DIR / "ner-zh-accurate" / "teacher.npz").exists():
         pytest.skip("pipeline/models/ner-zh-accurate missing")
-    pipe = load(Path(__file__).resolve().parents[1] / "configs" / "zh_accurate.toml")
+    pipe = load(Path(__file__).resolve().parents[2] / "configs" / "zh_accurate.toml")
     text = "国务院总理李强在北京人民大会堂会见了来访的法国外长。"
     record = pipe.process(Article(id="a", text=text, lang="zh-Hans"))
     ents = {(e["text"], e["label"]) for e in record["entities"]}
@@ -451,7 +451,7 @@ def test_accurate_config_runs_the_second_network():
     sources = {e["source"] for e in record["entities"] if e["label"] == "PERSON"}
     assert sources == {"spacy:ner-zh-accurate"}
     # the threshold from the config, and in the record's list of models
-    cfg = Path(__file__).resolve().parents[1] / "configs" / "zh_accurate.toml"
+    cfg = Path(__file__).resolve().parents[2] / "configs" / "zh_accurate.toml"
     text_cfg = cfg.read_text(encoding="utf-8").replace("# cascade_threshold = 0.6", "cascade_threshold = 0.6")
     assert "cascade_threshold = 0.6" in text_cfg
     import tempfile

@@ -163,3 +163,17 @@ def test_vectorised_detection_equals_the_reference_loop(text):
 def test_vectorised_detection_on_long_and_astral_text():
     for text in ("𠮷野家の牛丼" * 900, "這個問題我們" * 1000 + "这个问题我们" * 10, "ａｂｃ" * 3000 + "东京", "\ud800孤立"):
         assert detect_language(text) == _reference_detect(text)
+
+
+def test_broken_opencc_fails_loudly(monkeypatch):
+    """Without OpenCC's tables Traditional Chinese would silently be read as Simplified: the
+    failure surfaces instead of degrading."""
+    from pipeline.stages import langid
+
+    class Broken:
+        def __init__(self, config):
+            raise RuntimeError(f"cannot load {config}")
+
+    monkeypatch.setattr(langid.opencc, "OpenCC", Broken)
+    with pytest.raises(RuntimeError, match="cannot load t2s"):
+        langid._build_tables()

@@ -513,7 +513,7 @@ def test_shipped_config_loads(trained_ja, tmp_path):
     from pathlib import Path
 
     model_dir, _cfg = trained_ja
-    shipped = Path(__file__).resolve().parents[1] / "configs" / "transformers.toml"
+    shipped = Path(__file__).resolve().parents[2] / "configs" / "transformers.toml"
     text = shipped.read_text(encoding="utf-8")
     assert 'model = "models/ner-ja-bert"' in text
     cfg = tmp_path / "t.toml"

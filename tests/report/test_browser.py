@@ -15,12 +15,12 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.test_report import EVIL_TITLE, hand_made_records, write_records
+from tests.report.test_report import EVIL_TITLE, hand_made_records, write_records
 
 CHROMIUM = Path(os.environ.get("SHINBUN_CHROMIUM", "/usr/bin/chromium"))
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
-DOCS_PNG = Path(__file__).resolve().parents[1] / "docs" / "report.png"
+DOCS_PNG = Path(__file__).resolve().parents[2] / "docs" / "report.png"
 
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} not found: install Debian's chromium package (apt-get install -y chromium fonts-noto-cjk)",
