@@ -63,3 +63,17 @@ def test_help_mentions_commands():
     assert r.returncode == 0
     for cmd in ("run", "schema", "eval"):
         assert cmd in r.stdout
+
+
+def test_a_bad_recogniser_setting_is_a_config_error(tmp_path, sample_path):
+    """An out-of-range option or a missing model is a config mistake: one line, exit 2."""
+    for line, message in [("cascade_threshold = 2.0", "cascade_threshold must be within [0, 1]"), ('model = "no-such-model"', "no spaCy NER model at no-such-model")]:
+        cfg = tmp_path / "c.toml"
+        cfg.write_text(
+            f'[tokenizers.zh]\nfactory = "jieba"\n[[recognizers]]\nfactory = "spacy_ner"\nmodel_lang = "zh"\n'
+            + ("" if line.startswith("model ") else 'model = "ner-zh"\n') + line + "\n",
+            encoding="utf-8",
+        )
+        r = shinbun("run", sample_path, "-o", tmp_path / "o.jsonl", "-c", cfg, "--quiet", "--workers", "1")
+        assert r.returncode == 2, r.stderr
+        assert message in r.stderr and "Traceback" not in r.stderr

@@ -26,6 +26,7 @@ from spacy.strings import get_string_id
 from thinc.api import NumpyOps
 
 import pipeline.ner.architectures  # noqa: F401  (registers the layers the models are built from)
+from pipeline.config import ConfigError
 from pipeline.ner import MODELS_DIR
 from pipeline.ner.decoding import biluo_constraints, decode_batch, snap_to_latin_words, tags_to_spans
 from pipeline.ner.features import (
@@ -152,11 +153,11 @@ def resolve_model_path(model: str | Path) -> Path:
     cand = MODELS_DIR / str(model)
     if cand.is_dir():
         return cand
-    raise FileNotFoundError(f"no spaCy NER model at {model!s} (nor {cand})")
+    raise ConfigError(f"no spaCy NER model at {model!s} (nor {cand})")
 
 def _check_unit_interval(name: str, value: float) -> None:
     if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name} must be within [0, 1], not {value!r}")
+        raise ConfigError(f"{name} must be within [0, 1], not {value!r}")
 
 class SpacyNER:
     """Entity stage backed by a project-trained spaCy NER model (``ner-ja`` / ``ner-zh``)."""
@@ -178,7 +179,7 @@ class SpacyNER:
         meta; see :meth:`NumpyTagger.mix_style`): 0 is the unflagged corpora's convention, 1 the
         flagged corpus's."""
         if lang not in ("ja", "zh"):
-            raise ValueError(f"SpacyNER supports lang 'ja' or 'zh', not {lang!r}")
+            raise ConfigError(f"SpacyNER supports lang 'ja' or 'zh', not {lang!r}")
         self.lang = lang
         self.path = resolve_model_path(model)
         meta = json.loads((self.path / "meta.json").read_text(encoding="utf-8"))
@@ -188,7 +189,7 @@ class SpacyNER:
         self.labels: tuple[str, ...] = tuple(meta.get("shinbun", {}).get("labels", ()))
         self.features = meta.get("shinbun", {}).get("features", "ja" if lang == "ja" else "zh-bigram")
         if self.features not in FEATURE_SETS or (self.features == "ja") != (lang == "ja"):
-            raise ValueError(f"{model_name}: feature set {self.features!r} is not one of {FEATURE_SETS} for {lang!r}")
+            raise ConfigError(f"{model_name}: feature set {self.features!r} is not one of {FEATURE_SETS} for {lang!r}")
         # a second network averaged in on the sentences the model is unsure of (ner-zh-accurate)
         self.cascade: dict | None = meta.get("shinbun", {}).get("cascade") if second_network else None
         if cascade_threshold is not None:
@@ -202,10 +203,10 @@ class SpacyNER:
         # annotation-style mix: {"flag": prefix of the flagged corpus's TAG strings, "alpha": ...}
         self.style: dict | None = meta.get("shinbun", {}).get("style")
         if self.style is not None and self.features != "zh-bigram":
-            raise ValueError(f"{model_name}: a style mix is defined for the zh-bigram features only")
+            raise ConfigError(f"{model_name}: a style mix is defined for the zh-bigram features only")
         if style_alpha is not None:
             if self.style is None:
-                raise ValueError(f"{model_name} was not trained with a style flag: style_alpha does not apply")
+                raise ConfigError(f"{model_name} was not trained with a style flag: style_alpha does not apply")
             _check_unit_interval("style_alpha", style_alpha)
             self.style = dict(self.style, alpha=float(style_alpha))
             self.version += f" (style {float(style_alpha):g})"

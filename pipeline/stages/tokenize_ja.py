@@ -8,6 +8,7 @@ tagger is created lazily (fugashi taggers cannot be pickled, so each worker make
 from __future__ import annotations
 
 from collections.abc import Iterable
+from importlib.metadata import version as package_version
 
 import fugashi
 import unidic_lite  # noqa: F401  (the dictionary fugashi finds by default)
@@ -33,7 +34,8 @@ class FugashiTokenizer:
 
     @property
     def version(self) -> str:
-        return f"fugashi {fugashi.__version__ if hasattr(fugashi, '__version__') else ''} unidic-lite {unidic_lite.__version__ if hasattr(unidic_lite, '__version__') else ''}".strip()
+        # neither package has a __version__ attribute: the installed distributions' versions
+        return f"fugashi {package_version('fugashi')} unidic-lite {package_version('unidic-lite')}"
 
     def _get_tagger(self):
         if self._tagger is None:
