@@ -99,7 +99,7 @@ from typing import Sequence
 
 from .dates import REL_WORDS, date_at, parse_published
 from .money import PREFIX_CURRENCIES, SUFFIX_CURRENCIES, amount_at, money_at
-from .numbers import BG_CHARS, KD_CHARS, KS_CHARS, NUM, fmt_decimal, normalise
+from .numbers import BG_CHARS, KD_CHARS, KS_CHARS, LEAD_CHARS, NUM, VAGUE_CHARS, fmt_decimal, normalise
 from .percent import percent_at
 
 __all__ = ["NumericMatch", "find_numeric"]
@@ -123,21 +123,25 @@ def _alt(words):
 # with a character-set scan in C (this is the prefilter that makes the scan
 # fast); the kind of anchor is recovered from the matched text.
 _ERAS = ("令和", "平成", "昭和", "大正", "明治")
-_RUN_CLASS = f"[{KD_CHARS}{KS_CHARS}{BG_CHARS}]"
+_RUN_CLASS = f"[{KD_CHARS}{KS_CHARS}{BG_CHARS}{VAGUE_CHARS}]"
+# 京/垓 only continue a number (北京, 东京 are far more frequent than 1京).
+_START_CHARS = KD_CHARS + KS_CHARS + BG_CHARS.replace("京", "").replace("垓", "")
 _ANCHOR = re.compile(
     "|".join(
         [re.escape(w) for w in sorted({*REL_WORDS, *_ERAS, "百分之", *PREFIX_CURRENCIES},
                                       key=len, reverse=True)]
         + [f"{d}[0-9]*" for d in "0123456789"]
-        + [f"{re.escape(c)}{_RUN_CLASS}*" for c in KD_CHARS + KS_CHARS + BG_CHARS]
+        + [f"{re.escape(c)}{_RUN_CLASS}*" for c in _START_CHARS]
+        # vague amounts: 数十亿, 几千元, 上千万 (a unit must follow)
+        + [f"[{VAGUE_CHARS}{LEAD_CHARS}](?=[{KS_CHARS}{BG_CHARS}])"]
     )
 )
 _KIND = {**{w: "rel" for w in REL_WORDS}, **{w: "era" for w in _ERAS}, "百分之": "pct",
          **{w: "cur" for w in PREFIX_CURRENCIES}}
 _NUM_RE = re.compile(NUM)
-_RANGE_FIRST = "~-—至到 "
+_RANGE_FIRST = "~-—―至到 "
 _MONEY_NEXT = frozenset(
-    {w[0] for w in SUFFIX_CURRENCIES} | set(_RANGE_FIRST) | set("\u3000\t")
+    {w[0] for w in SUFFIX_CURRENCIES} | set(_RANGE_FIRST) | set("\u3000\t角毛分")
 )
 _PCT_NEXT = frozenset("%パ割成・" + _RANGE_FIRST)
 _DATE_NEXT = frozenset("年月日/-.○")
@@ -179,50 +183,47 @@ def _scan(sub: str, is_ja: bool, pub) -> list[tuple[int, int, str, dict]]:
         if p < cursor:
             continue
         kind = _KIND.get(am.group(), "num")
-        try:
-            best = None
-            if kind == "num":
-                # Dispatch on the character right after the numeral: only the
-                # grammars that can continue with it are tried.
-                nm = _NUM_RE.match(sub, p)
-                ne = nm.end() if nm is not None else p
-                nxt = sub[ne] if ne < len(sub) else ""
-                if nxt in _MONEY_NEXT:
-                    r = money_at(sub, p, is_ja, sent)
-                    if r is not None:
-                        best = (r[0], r[1], "MONEY", r[2])
-                if nxt in _PCT_NEXT:
-                    r = percent_at(sub, p, is_ja)
-                    if r is not None and (best is None or r[1] > best[1]):
-                        best = (r[0], r[1], "PERCENT", r[2])
-                if nxt in _DATE_NEXT:
-                    r = date_at(sub, p, is_ja, pub, "num")
-                    if r is not None and (best is None or r[1] > best[1]):
-                        best = (r[0], r[1], "DATE", r[2])
-                if best is None:
-                    # Nothing here: no entity can start inside this number, so
-                    # skip the whole numeral (keeps the scan linear).
-                    if nm is not None:
-                        cursor = ne
-                        if nxt not in _NOT_IMPLICIT_NEXT:
-                            a = amount_at(sub, p)
-                            if a is not None:
-                                implicit.append(a)
-                    continue
-            elif kind == "cur":
+        best = None
+        if kind == "num":
+            # Dispatch on the character right after the numeral: only the
+            # grammars that can continue with it are tried.
+            nm = _NUM_RE.match(sub, p)
+            ne = nm.end() if nm is not None else p
+            nxt = sub[ne] if ne < len(sub) else ""
+            if nxt in _MONEY_NEXT:
                 r = money_at(sub, p, is_ja, sent)
                 if r is not None:
                     best = (r[0], r[1], "MONEY", r[2])
-            elif kind == "pct":
+            if nxt in _PCT_NEXT:
                 r = percent_at(sub, p, is_ja)
-                if r is not None:
+                if r is not None and (best is None or r[1] > best[1]):
                     best = (r[0], r[1], "PERCENT", r[2])
-            else:  # rel / era
-                r = date_at(sub, p, is_ja, pub, kind)
-                if r is not None:
+            if nxt in _DATE_NEXT:
+                r = date_at(sub, p, is_ja, pub, "num")
+                if r is not None and (best is None or r[1] > best[1]):
                     best = (r[0], r[1], "DATE", r[2])
-        except Exception:  # defensive: a grammar bug must not kill the pipeline
-            best = None
+            if best is None:
+                # Nothing here: no entity can start inside this number, so
+                # skip the whole numeral (keeps the scan linear).
+                if nm is not None:
+                    cursor = ne
+                    if nxt not in _NOT_IMPLICIT_NEXT:
+                        a = amount_at(sub, p, is_ja)
+                        if a is not None:
+                            implicit.append(a)
+                continue
+        elif kind == "cur":
+            r = money_at(sub, p, is_ja, sent)
+            if r is not None:
+                best = (r[0], r[1], "MONEY", r[2])
+        elif kind == "pct":
+            r = percent_at(sub, p, is_ja)
+            if r is not None:
+                best = (r[0], r[1], "PERCENT", r[2])
+        else:  # rel / era
+            r = date_at(sub, p, is_ja, pub, kind)
+            if r is not None:
+                best = (r[0], r[1], "DATE", r[2])
         if best is not None and best[1] > best[0]:
             out.append(best)
             cursor = best[1]
@@ -233,7 +234,7 @@ def _scan(sub: str, is_ja: bool, pub) -> list[tuple[int, int, str, dict]]:
 
 def _resolve_implicit(out, implicit, sent):
     money = [(s, e, n["currency"]) for s, e, lab, n in out if lab == "MONEY"
-             and not n.get("implicit_currency")]
+             and "currency" in n and not n.get("implicit_currency")]
     if not money:
         return out
     starts = [m[0] for m in money]
