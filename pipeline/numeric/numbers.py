@@ -324,8 +324,6 @@ def _evaluate(toks: list[tuple], pick: int, zh: bool) -> Decimal:
             if last_ks is not None and u >= last_ks:
                 raise _Malformed                       # 五百三千
             if cur is None:
-                if prev == "ks":
-                    raise _Malformed
                 mult = digit(("num", _ONE, _ONE))        # 十五: a unit alone means one of it
             else:
                 if cur[1] == "pos" or (cur[3] is not None and cur[3] <= u):
@@ -384,7 +382,9 @@ def _evaluate(toks: list[tuple], pick: int, zh: bool) -> Decimal:
                 raise _Malformed                       # 几 alone
             if pick == 0:
                 v = _ZERO
-        if after is not None and not zero:
+        if kind == "dec" and after == 10:
+            pass                                        # 十一点一: the ones, with a fraction
+        elif after is not None and not zero:
             if kind == "ar":
                 w = _width(after)
                 if nd > w:
