@@ -278,7 +278,7 @@ def _range_bounds(p1, p2):
         c = v1 * m
         if v2 / 100 <= c < v2:
             return c, v2, None
-    return None, None, "range: the unit of the lower bound is unclear"
+    return None, None, "range: no reading of the lower bound fits below the upper one"
 
 
 def money_at(text: str, pos: int, is_ja: bool, sent):
