@@ -132,8 +132,10 @@ _ANCHOR = re.compile(
                                       key=len, reverse=True)]
         + [f"{d}[0-9]*" for d in "0123456789"]
         + [f"{re.escape(c)}{_RUN_CLASS}*" for c in _START_CHARS]
-        # vague amounts: 数十亿, 几千元, 上千万 (a unit must follow)
-        + [f"[{VAGUE_CHARS}{LEAD_CHARS}](?=[{KS_CHARS}{BG_CHARS}])"]
+        # vague amounts: 数十亿, 几千元, 上千万 (a unit must follow).  One literal per
+        # branch: a branch that starts with a character class would turn off the
+        # regex engine's first-character prefilter for the whole pattern.
+        + [f"{c}(?=[{KS_CHARS}{BG_CHARS}])" for c in VAGUE_CHARS + LEAD_CHARS]
     )
 )
 _KIND = {**{w: "rel" for w in REL_WORDS}, **{w: "era" for w in _ERAS}, "百分之": "pct",
