@@ -6,17 +6,22 @@ Public API::
 
 Grammar (layered; each layer is a regex *source* built from the one below)
 --------------------------------------------------------------------------
-1. ``numbers.NUM`` -- one written number::
+1. ``numbers.NUM`` -- one written number: groups of digit and unit::
 
-       GROUP = AR ( KS ( AR KS )* )?  |  ( KD | KS )+ ( 点 KD+ )?
-       NUM   = GROUP MORE? ( BG+ MORE? GROUP MORE? )* ( BG+ MORE? )?
+       NUM = ( AR | (KD|VAGUE)+ | 上 )? ( (KS|BG|MORE)+ ( AR | (KD|VAGUE)+ )? | 点 KD+ )*
 
-   AR = Arabic digits (1234, 1,234, 3.5; full-width digits are normalised),
-   KD = 〇零一二…九 两兩 and financial 壹贰貳叁參…玖, KS = 十拾百佰千仟,
-   BG = 万萬億亿兆 (stacked 万亿 = 10^12), MORE = 多余餘 (三千多万, 2亿余).
-   ``numbers.parse_number`` evaluates it exactly with ``decimal.Decimal``.
-2. ``money``: ``MONEY = PRECUR? NUM SUFCUR? ( RANGE PRECUR? NUM SUFCUR? )?``
-   with at least one currency; RANGE = 〜 ～ ~ - — 至 到.
+   AR = Arabic digits (1234, 1,234, 3.5, 4·8; full-width digits are
+   normalised), KD = 〇零一二…九 两兩 廿卅 and financial 壹贰貳叁參…玖,
+   VAGUE = 几幾数數, KS = 十拾百佰千仟阡, BG = 万萬億亿兆京垓, MORE = 多余餘.
+   ``numbers.parse_number`` reads it with place values the way cn2an (zh)
+   and kanjize (ja) do -- 一万二千亿 = 1.2 x 10^12, 三千零十五 = 3015, zh
+   两万五 = 25000, ja 一万五 = 10005 -- exactly, with ``decimal.Decimal``.
+   It returns bounds for approximate and vague amounts (七八亿, 数十亿) and a
+   note instead of a value where the writing leaves the value open (zh 1万5).
+   The full rules are in docs/numbers.md.
+2. ``money``: ``MONEY = PRECUR? NUM SUFCUR? ( RANGE PRECUR? NUM )? SUFCUR? SUB?``
+   with at least one currency; RANGE = 〜 ～ ~ - -- — —— ― 至 到; SUB = 角/毛/分
+   after 元/圆/块 (3元5角); standalone 伍角陆分 / 五毛钱.
 3. ``percent``: ``NUM (%|パーセント)``, ranges, ``百分之NUM``, ``NUM割(NUM分)?``,
    ``NUM成``.
 4. ``dates``: numeric (2021/5/20), year-month-day with eras, month-day,
@@ -40,8 +45,16 @@ Annotation rules (what the span covers)
   ``総額117億元以上`` -> span ``117億元``, qualifier over.  Inside-number
   多/余 (``三千多万元``, ``2亿余元``) stay in the span, qualifier "over".
 * Ranges are one entity covering both ends: ``3〜5億円`` -> value_min
-  "300000000", value_max "500000000" (no "value"); the multiplier of the
-  upper bound applies to a bare lower bound.
+  "300000000", value_max "500000000" (no "value"); the unit of the upper
+  bound applies to a bare lower bound only where that puts it below the upper
+  bound and within a factor 100 of it (从9000到2万 = 9000..20000).  A range
+  whose bounds do not fit gets no bounds, only a note.
+* Approximate amounts: neighbouring digits (七八亿 = 7亿..8亿) and vague
+  amounts (数十亿 = 10^9..10^10, 几千, 上千万, 十几亿, 十数億) have
+  value_min/value_max and qualifier "approx", never a point value.
+* Where the text does not fix the value (zh 1万5, 三千五万) or the currency
+  (法郎, 卢比, ルピー alone), the entity keeps its span and label; the value
+  (or currency) is left out and ``norm["value_note"]`` says why.
 * Implicit currency: a bare amount with a big unit (万/億/亿) or thousands
   separators, followed by punctuation, a particle or a qualifier (never by a
   counter such as 人/件), preceded within 8 characters by a money word
@@ -50,8 +63,10 @@ Annotation rules (what the span covers)
   preceding (else following) one is used and ``norm["implicit_currency"] = True``.
 * ¥/￥: JPY in ja unless the sentence talks about 元/人民元 and not 円;
   CNY in zh unless the sentence names 日元 and not 人民币.  元 means CNY
-  (also in zh-Hant; a prefix such as 新台幣/港幣 overrides).  块/塊 is CNY
-  only in zh and after Arabic digits or as 块钱.
+  (also in zh-Hant; a prefix such as 新台幣/港幣 overrides); 圆/圓 likewise
+  in zh, 圓 is JPY in ja.  块/塊 is CNY only in zh, as 块钱, before 毛/角,
+  or after a money word in the clause and not before a noun (9860块青砖 is
+  not money).
 * PERCENT: ``70%``, ``７０％``, ``70パーセント``, ``百分之三点五`` -> "3.5",
   ``7割`` -> "70", ``7割5分`` -> "75", ``3成``/``三成`` -> "30" (in ja only
   with Arabic digits: 石田三成 is a name).  Percentage points (ポイント,
@@ -72,18 +87,21 @@ Annotation rules (what the span covers)
   Durations (過去10年間, 5年间, 3か月, 10年来), day counts (1日に3回) and
   bare 元年 are not DATE; 2-digit years (21年) are not handled.
 * Never: 円安/円高 as words, 一元化, 元気, 单元, 元素, 张元, 2万人, 9万件,
-  phone numbers, 一人/一部.  A number preceded by 数/几/幾/何 (数千円) is
-  skipped because its value is unknown.
+  phone numbers, 一人/一部, 三角形, 五分钟, 马克思.  A number after 何 or
+  ウン (何千円, ウン十万円) is skipped: its value is unknown.
 
 Known limitations: date ranges (10月10日～12日) give only the first date;
 2-digit years (21年) and era abbreviations (H30) are not handled; signs
-(−3%, ▲5億円) are not recorded; zh full-width comma is never a thousands
-separator (１０，０００元 yields nothing); 元 is CNY even in Taiwanese text
-unless a TWD prefix is written; から-ranges (3億円から5億円) are two entities.
+(−3%, ▲5億円) are not recorded; a zh full-width comma after a first group of
+three digits without a decimal part is not a thousands separator (100，200元
+may be a list); 元 is CNY even in Taiwanese text unless a TWD prefix is
+written; から-ranges (3億円から5億円) are two entities.
 
 norm keys, in this order: MONEY ``value`` | ``value_min``,``value_max``;
-``currency``; ``qualifier``?; ``implicit_currency``?.  PERCENT ``value`` |
-``value_min``,``value_max``; ``qualifier``?.  DATE ``value``.
+``currency``?; ``qualifier``?; ``implicit_currency``?; ``value_note``? (a
+MONEY without value and bounds, or without currency, always has a note).
+PERCENT ``value`` | ``value_min``,``value_max``; ``qualifier``?;
+``value_note``?.  DATE ``value``.
 Values are exact decimal strings (never via float).
 
 Offsets are code-point offsets into the original ``text``; the text is only
