@@ -24,7 +24,7 @@ code is given.
 
 块/塊 is a counter of things as well as the spoken yuan: it is money only as
 块钱, before 毛/角 (十块三毛), or after a money word in the same clause
-(价 钱 花 卖 买 收 付 费 薪 租 罚 赔 捐 ...) when no noun follows it
+(价 钱 花 卖 买 收 付 费 薪 租 罚 赔 捐 斤 涨 贵 票 ...) when no noun follows it
 (使用9860块青砖 is bricks).  Standalone 角/毛/分 amounts are money only in
 financial numerals (伍角陆分) or before 钱 (五毛钱): 三角, 五分钟, 三毛 are not.
 """
@@ -197,7 +197,8 @@ _CNY_CONTEXT = re.compile(r"元|人民")
 _JPY_ZH_CONTEXT = re.compile(r"日元|日圓|日圆|日币|日幣")
 # 块 is money after one of these in the same clause (and not before a noun).
 _KUAI_CUE = re.compile(
-    "[价價钱錢花卖賣买買售收赚賺付费費薪资資租罚罰赔賠捐欠借贷貸奖獎值値补補贴貼挣掙税稅款账帳賬赏賞]"
+    "[价價钱錢花卖賣买買售收赚賺付费費薪资資租罚罰赔賠捐欠借贷貸奖獎值値补補贴貼挣掙税稅款账帳賬赏賞"
+    "斤涨漲跌贵貴宜票]"
 )
 _CLAUSE_END = re.compile(r"[，,。；;！!？?\n、：:]")
 # After 块 (money): punctuation, the end, a digit (3块一斤) or one of these words.
