@@ -70,7 +70,9 @@ class Entity:
     label: str
     source: str
     score: float | None = None
-    # Normalised values (MONEY value/currency, DATE value, ...), filled by the normalise stage.
+    # Normalised values, filled by the normalise stage: MONEY/PERCENT value | value_min,value_max,
+    # currency, qualifier, implicit_currency, value_note (why a value or currency is left out);
+    # DATE value. See pipeline/numeric and docs/numbers.md.
     norm: dict[str, Any] | None = None
     sentence: int = -1
     cluster: int | None = None

@@ -2,6 +2,7 @@
 deterministic, JSON-serialisable norms, linear-ish time on adversarial input."""
 import json
 import time
+from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -15,6 +16,7 @@ _ALPHABET = list(
     "円元块钱人民币幣日元ドル美金港台新欧ユーロ¥￥$＄€£₩USHKNTRMB"
     "年月日号今昨去明来先上下本前天令和平成昭元割成分パーセント百分之"
     "約约超以上未満左右近不到足逾、。！？!?\n ()（）人件回間间来代"
+    "廿卅京垓阡陌漆几幾数數上角毛分钱圆圓块·・—―马克法郎卢比盾青砖"
 ) + ["𠮷", "𩸽", "😀", "\u0301", "\ufeff", "\x00", "\ud800", "\udfff", "a"]
 
 texts = st.text(alphabet=st.sampled_from(_ALPHABET), max_size=80)
@@ -33,6 +35,10 @@ def _check(text, lang, pub, spans=None):
         last = m.end
         assert m.label in ("MONEY", "PERCENT", "DATE")
         json.dumps(m.norm, ensure_ascii=False)
+        if "value_min" in m.norm:   # a range never comes out upside down
+            assert Decimal(m.norm["value_min"]) < Decimal(m.norm["value_max"]), (text, m)
+        if m.label == "MONEY":      # a value, bounds, or a note saying why neither
+            assert "value" in m.norm or "value_min" in m.norm or "value_note" in m.norm
         if spans is not None:
             assert any(s <= m.start and m.end <= e for s, e in spans)
     assert res == find_numeric(text, lang, published=pub, spans=spans)  # deterministic

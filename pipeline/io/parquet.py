@@ -2,7 +2,8 @@
 
 Error records are rows too (with ``error`` set and the result columns null), so the row count
 always equals the input count. An entity's normalised values are flattened into its struct
-(``value``, ``value_min``, ``value_max``, ``currency``, ``qualifier``, ``implicit_currency``) so
+(``value``, ``value_min``, ``value_max``, ``currency``, ``qualifier``, ``value_note``,
+``implicit_currency``) so
 DuckDB/pandas users can query them without parsing JSON; ``meta`` is kept as a JSON string.
 Rows are written in row groups of ``batch_size`` so memory stays bounded.
 """
@@ -16,7 +17,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-NORM_FIELDS = ("value", "value_min", "value_max", "currency", "qualifier")
+NORM_FIELDS = ("value", "value_min", "value_max", "currency", "qualifier", "value_note")
 
 _span = pa.struct([("start", pa.int32()), ("end", pa.int32())])
 SCHEMA = pa.schema([

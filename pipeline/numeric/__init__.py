@@ -6,17 +6,22 @@ Public API::
 
 Grammar (layered; each layer is a regex *source* built from the one below)
 --------------------------------------------------------------------------
-1. ``numbers.NUM`` -- one written number::
+1. ``numbers.NUM`` -- one written number: groups of digit and unit::
 
-       GROUP = AR ( KS ( AR KS )* )?  |  ( KD | KS )+ ( 点 KD+ )?
-       NUM   = GROUP MORE? ( BG+ MORE? GROUP MORE? )* ( BG+ MORE? )?
+       NUM = ( AR | (KD|VAGUE)+ | 上 )? ( (KS|BG|MORE)+ ( AR | (KD|VAGUE)+ )? | 点 KD+ )*
 
-   AR = Arabic digits (1234, 1,234, 3.5; full-width digits are normalised),
-   KD = 〇零一二…九 两兩 and financial 壹贰貳叁參…玖, KS = 十拾百佰千仟,
-   BG = 万萬億亿兆 (stacked 万亿 = 10^12), MORE = 多余餘 (三千多万, 2亿余).
-   ``numbers.parse_number`` evaluates it exactly with ``decimal.Decimal``.
-2. ``money``: ``MONEY = PRECUR? NUM SUFCUR? ( RANGE PRECUR? NUM SUFCUR? )?``
-   with at least one currency; RANGE = 〜 ～ ~ - — 至 到.
+   AR = Arabic digits (1234, 1,234, 3.5, 4·8; full-width digits are
+   normalised), KD = 〇零一二…九 两兩 廿卅 and financial 壹贰貳叁參…玖,
+   VAGUE = 几幾数數, KS = 十拾百佰千仟阡, BG = 万萬億亿兆京垓, MORE = 多余餘.
+   ``numbers.parse_number`` reads it with place values the way cn2an (zh)
+   and kanjize (ja) do -- 一万二千亿 = 1.2 x 10^12, 三千零十五 = 3015, zh
+   两万五 = 25000, ja 一万五 = 10005 -- exactly, with ``decimal.Decimal``.
+   It returns bounds for approximate and vague amounts (七八亿, 数十亿) and a
+   note instead of a value where the writing leaves the value open (zh 1万5).
+   The full rules are in docs/numbers.md.
+2. ``money``: ``MONEY = PRECUR? NUM SUFCUR? ( RANGE PRECUR? NUM )? SUFCUR? SUB?``
+   with at least one currency; RANGE = 〜 ～ ~ - -- — —— ― 至 到; SUB = 角/毛/分
+   after 元/圆/块 (3元5角); standalone 伍角陆分 / 五毛钱.
 3. ``percent``: ``NUM (%|パーセント)``, ranges, ``百分之NUM``, ``NUM割(NUM分)?``,
    ``NUM成``.
 4. ``dates``: numeric (2021/5/20), year-month-day with eras, month-day,
@@ -40,8 +45,16 @@ Annotation rules (what the span covers)
   ``総額117億元以上`` -> span ``117億元``, qualifier over.  Inside-number
   多/余 (``三千多万元``, ``2亿余元``) stay in the span, qualifier "over".
 * Ranges are one entity covering both ends: ``3〜5億円`` -> value_min
-  "300000000", value_max "500000000" (no "value"); the multiplier of the
-  upper bound applies to a bare lower bound.
+  "300000000", value_max "500000000" (no "value"); the unit of the upper
+  bound applies to a bare lower bound only where that puts it below the upper
+  bound and within a factor 100 of it (从9000到2万 = 9000..20000).  A range
+  whose bounds do not fit gets no bounds, only a note.
+* Approximate amounts: neighbouring digits (七八亿 = 7亿..8亿) and vague
+  amounts (数十亿 = 10^9..10^10, 几千, 上千万, 十几亿, 十数億) have
+  value_min/value_max and qualifier "approx", never a point value.
+* Where the text does not fix the value (zh 1万5, 三千五万) or the currency
+  (法郎, 卢比, ルピー alone), the entity keeps its span and label; the value
+  (or currency) is left out and ``norm["value_note"]`` says why.
 * Implicit currency: a bare amount with a big unit (万/億/亿) or thousands
   separators, followed by punctuation, a particle or a qualifier (never by a
   counter such as 人/件), preceded within 8 characters by a money word
@@ -50,8 +63,10 @@ Annotation rules (what the span covers)
   preceding (else following) one is used and ``norm["implicit_currency"] = True``.
 * ¥/￥: JPY in ja unless the sentence talks about 元/人民元 and not 円;
   CNY in zh unless the sentence names 日元 and not 人民币.  元 means CNY
-  (also in zh-Hant; a prefix such as 新台幣/港幣 overrides).  块/塊 is CNY
-  only in zh and after Arabic digits or as 块钱.
+  (also in zh-Hant; a prefix such as 新台幣/港幣 overrides); 圆/圓 likewise
+  in zh, 圓 is JPY in ja.  块/塊 is CNY only in zh, as 块钱, before 毛/角,
+  or after a money word in the clause and not before a noun (9860块青砖 is
+  not money).
 * PERCENT: ``70%``, ``７０％``, ``70パーセント``, ``百分之三点五`` -> "3.5",
   ``7割`` -> "70", ``7割5分`` -> "75", ``3成``/``三成`` -> "30" (in ja only
   with Arabic digits: 石田三成 is a name).  Percentage points (ポイント,
@@ -72,18 +87,21 @@ Annotation rules (what the span covers)
   Durations (過去10年間, 5年间, 3か月, 10年来), day counts (1日に3回) and
   bare 元年 are not DATE; 2-digit years (21年) are not handled.
 * Never: 円安/円高 as words, 一元化, 元気, 单元, 元素, 张元, 2万人, 9万件,
-  phone numbers, 一人/一部.  A number preceded by 数/几/幾/何 (数千円) is
-  skipped because its value is unknown.
+  phone numbers, 一人/一部, 三角形, 五分钟, 马克思.  A number after 何 or
+  ウン (何千円, ウン十万円) is skipped: its value is unknown.
 
 Known limitations: date ranges (10月10日～12日) give only the first date;
 2-digit years (21年) and era abbreviations (H30) are not handled; signs
-(−3%, ▲5億円) are not recorded; zh full-width comma is never a thousands
-separator (１０，０００元 yields nothing); 元 is CNY even in Taiwanese text
-unless a TWD prefix is written; から-ranges (3億円から5億円) are two entities.
+(−3%, ▲5億円) are not recorded; a zh full-width comma after a first group of
+three digits without a decimal part is not a thousands separator (100，200元
+may be a list); 元 is CNY even in Taiwanese text unless a TWD prefix is
+written; から-ranges (3億円から5億円) are two entities.
 
 norm keys, in this order: MONEY ``value`` | ``value_min``,``value_max``;
-``currency``; ``qualifier``?; ``implicit_currency``?.  PERCENT ``value`` |
-``value_min``,``value_max``; ``qualifier``?.  DATE ``value``.
+``currency``?; ``qualifier``?; ``implicit_currency``?; ``value_note``? (a
+MONEY without value and bounds, or without currency, always has a note).
+PERCENT ``value`` | ``value_min``,``value_max``; ``qualifier``?;
+``value_note``?.  DATE ``value``.
 Values are exact decimal strings (never via float).
 
 Offsets are code-point offsets into the original ``text``; the text is only
@@ -99,7 +117,7 @@ from typing import Sequence
 
 from .dates import REL_WORDS, date_at, parse_published
 from .money import PREFIX_CURRENCIES, SUFFIX_CURRENCIES, amount_at, money_at
-from .numbers import BG_CHARS, KD_CHARS, KS_CHARS, NUM, fmt_decimal, normalise
+from .numbers import BG_CHARS, KD_CHARS, KS_CHARS, LEAD_CHARS, NUM, VAGUE_CHARS, fmt_decimal, normalise
 from .percent import percent_at
 
 __all__ = ["NumericMatch", "find_numeric"]
@@ -123,21 +141,27 @@ def _alt(words):
 # with a character-set scan in C (this is the prefilter that makes the scan
 # fast); the kind of anchor is recovered from the matched text.
 _ERAS = ("令和", "平成", "昭和", "大正", "明治")
-_RUN_CLASS = f"[{KD_CHARS}{KS_CHARS}{BG_CHARS}]"
+_RUN_CLASS = f"[{KD_CHARS}{KS_CHARS}{BG_CHARS}{VAGUE_CHARS}]"
+# 京/垓 only continue a number (北京, 东京 are far more frequent than 1京).
+_START_CHARS = KD_CHARS + KS_CHARS + BG_CHARS.replace("京", "").replace("垓", "")
 _ANCHOR = re.compile(
     "|".join(
         [re.escape(w) for w in sorted({*REL_WORDS, *_ERAS, "百分之", *PREFIX_CURRENCIES},
                                       key=len, reverse=True)]
         + [f"{d}[0-9]*" for d in "0123456789"]
-        + [f"{re.escape(c)}{_RUN_CLASS}*" for c in KD_CHARS + KS_CHARS + BG_CHARS]
+        + [f"{re.escape(c)}{_RUN_CLASS}*" for c in _START_CHARS]
+        # vague amounts: 数十亿, 几千元, 上千万 (a unit must follow).  One literal per
+        # branch: a branch that starts with a character class would turn off the
+        # regex engine's first-character prefilter for the whole pattern.
+        + [f"{c}(?=[{KS_CHARS}{BG_CHARS}])" for c in VAGUE_CHARS + LEAD_CHARS]
     )
 )
 _KIND = {**{w: "rel" for w in REL_WORDS}, **{w: "era" for w in _ERAS}, "百分之": "pct",
          **{w: "cur" for w in PREFIX_CURRENCIES}}
 _NUM_RE = re.compile(NUM)
-_RANGE_FIRST = "~-—至到 "
+_RANGE_FIRST = "~-—―至到 "
 _MONEY_NEXT = frozenset(
-    {w[0] for w in SUFFIX_CURRENCIES} | set(_RANGE_FIRST) | set("\u3000\t")
+    {w[0] for w in SUFFIX_CURRENCIES} | set(_RANGE_FIRST) | set("\u3000\t角毛分")
 )
 _PCT_NEXT = frozenset("%パ割成・" + _RANGE_FIRST)
 _DATE_NEXT = frozenset("年月日/-.○")
@@ -179,50 +203,47 @@ def _scan(sub: str, is_ja: bool, pub) -> list[tuple[int, int, str, dict]]:
         if p < cursor:
             continue
         kind = _KIND.get(am.group(), "num")
-        try:
-            best = None
-            if kind == "num":
-                # Dispatch on the character right after the numeral: only the
-                # grammars that can continue with it are tried.
-                nm = _NUM_RE.match(sub, p)
-                ne = nm.end() if nm is not None else p
-                nxt = sub[ne] if ne < len(sub) else ""
-                if nxt in _MONEY_NEXT:
-                    r = money_at(sub, p, is_ja, sent)
-                    if r is not None:
-                        best = (r[0], r[1], "MONEY", r[2])
-                if nxt in _PCT_NEXT:
-                    r = percent_at(sub, p, is_ja)
-                    if r is not None and (best is None or r[1] > best[1]):
-                        best = (r[0], r[1], "PERCENT", r[2])
-                if nxt in _DATE_NEXT:
-                    r = date_at(sub, p, is_ja, pub, "num")
-                    if r is not None and (best is None or r[1] > best[1]):
-                        best = (r[0], r[1], "DATE", r[2])
-                if best is None:
-                    # Nothing here: no entity can start inside this number, so
-                    # skip the whole numeral (keeps the scan linear).
-                    if nm is not None:
-                        cursor = ne
-                        if nxt not in _NOT_IMPLICIT_NEXT:
-                            a = amount_at(sub, p)
-                            if a is not None:
-                                implicit.append(a)
-                    continue
-            elif kind == "cur":
+        best = None
+        if kind == "num":
+            # Dispatch on the character right after the numeral: only the
+            # grammars that can continue with it are tried.
+            nm = _NUM_RE.match(sub, p)
+            ne = nm.end() if nm is not None else p
+            nxt = sub[ne] if ne < len(sub) else ""
+            if nxt in _MONEY_NEXT:
                 r = money_at(sub, p, is_ja, sent)
                 if r is not None:
                     best = (r[0], r[1], "MONEY", r[2])
-            elif kind == "pct":
+            if nxt in _PCT_NEXT:
                 r = percent_at(sub, p, is_ja)
-                if r is not None:
+                if r is not None and (best is None or r[1] > best[1]):
                     best = (r[0], r[1], "PERCENT", r[2])
-            else:  # rel / era
-                r = date_at(sub, p, is_ja, pub, kind)
-                if r is not None:
+            if nxt in _DATE_NEXT:
+                r = date_at(sub, p, is_ja, pub, "num")
+                if r is not None and (best is None or r[1] > best[1]):
                     best = (r[0], r[1], "DATE", r[2])
-        except Exception:  # defensive: a grammar bug must not kill the pipeline
-            best = None
+            if best is None:
+                # Nothing here: no entity can start inside this number, so
+                # skip the whole numeral (keeps the scan linear).
+                if nm is not None:
+                    cursor = ne
+                    if nxt not in _NOT_IMPLICIT_NEXT:
+                        a = amount_at(sub, p, is_ja)
+                        if a is not None:
+                            implicit.append(a)
+                continue
+        elif kind == "cur":
+            r = money_at(sub, p, is_ja, sent)
+            if r is not None:
+                best = (r[0], r[1], "MONEY", r[2])
+        elif kind == "pct":
+            r = percent_at(sub, p, is_ja)
+            if r is not None:
+                best = (r[0], r[1], "PERCENT", r[2])
+        else:  # rel / era
+            r = date_at(sub, p, is_ja, pub, kind)
+            if r is not None:
+                best = (r[0], r[1], "DATE", r[2])
         if best is not None and best[1] > best[0]:
             out.append(best)
             cursor = best[1]
@@ -233,7 +254,7 @@ def _scan(sub: str, is_ja: bool, pub) -> list[tuple[int, int, str, dict]]:
 
 def _resolve_implicit(out, implicit, sent):
     money = [(s, e, n["currency"]) for s, e, lab, n in out if lab == "MONEY"
-             and not n.get("implicit_currency")]
+             and "currency" in n and not n.get("implicit_currency")]
     if not money:
         return out
     starts = [m[0] for m in money]

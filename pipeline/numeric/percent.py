@@ -33,50 +33,68 @@ _BLOCK_BEFORE = frozenset("数數几幾何")
 _TEN = Decimal(10)
 
 
+def _point(p, norm):
+    """Put a parsed number's value (or bounds, or note) into norm; False if not a number."""
+    if p is None:
+        return False
+    if p.value is not None:
+        norm["value"] = fmt_decimal(p.value)
+    elif p.lo is not None:
+        norm["value_min"] = fmt_decimal(p.lo)
+        norm["value_max"] = fmt_decimal(p.hi)
+    else:
+        norm["value_note"] = p.note
+    return True
+
+
 def percent_at(text: str, pos: int, is_ja: bool = False):
+    zh = not is_ja
     m = PERCENT_RE.match(text, pos)
     if m is None:
         return None
     start, end = m.start(), m.end()
-    if start > 0 and text[start - 1] in _BLOCK_BEFORE:
+    if start > 0 and text[start - 1] in _BLOCK_BEFORE or is_ja and text[start] == "上":
         return None
     norm: dict = {}
     more = False
     if m.group("b") is not None:
-        pb = parse_number(m.group("b"))
+        pb = parse_number(m.group("b"), zh)
         if pb is None:
             return None
         more = pb.more
         if m.group("a") is not None:
-            pa = parse_number(m.group("a"))
+            pa = parse_number(m.group("a"), zh)
             if pa is None:
                 return None
-            norm["value_min"] = fmt_decimal(pa.value)
-            norm["value_max"] = fmt_decimal(pb.value)
+            if pa.value is not None and pb.value is not None and pa.value < pb.value:
+                norm["value_min"] = fmt_decimal(pa.value)
+                norm["value_max"] = fmt_decimal(pb.value)
+            else:
+                norm["value_note"] = pa.note or pb.note or "range bounds out of order or approximate"
         else:
-            norm["value"] = fmt_decimal(pb.value)
+            _point(pb, norm)
     elif m.group("g") is not None:
         norm["value"] = fmt_decimal(Decimal(m.group("g").replace("・", ".")))
     elif m.group("c") is not None:
-        pc = parse_number(m.group("c"))
+        pc = parse_number(m.group("c"), zh)
         if pc is None:
             return None
         more = pc.more
-        norm["value"] = fmt_decimal(pc.value)
+        _point(pc, norm)
     elif m.group("d") is not None:
-        pd = parse_number(m.group("d"))
-        if pd is None or pd.has_big or pd.value > 10:
+        pd = parse_number(m.group("d"), zh)
+        if pd is None or pd.value is None or pd.has_big or pd.value > 10:
             return None
         v = pd.value * _TEN
         if m.group("e") is not None:
-            pe = parse_number(m.group("e"))
-            if pe is None or pe.has_big:
+            pe = parse_number(m.group("e"), zh)
+            if pe is None or pe.value is None or pe.has_big:
                 return None
             v += pe.value
         norm["value"] = fmt_decimal(v)
     else:
-        pf = parse_number(m.group("f"))
-        if pf is None or pf.has_big or pf.value > 10:
+        pf = parse_number(m.group("f"), zh)
+        if pf is None or pf.value is None or pf.has_big or pf.value > 10:
             return None
         if is_ja and pf.kanji_only:
             return None      # ja 成 with kanji is rare as a ratio and common in names (石田三成)
@@ -85,6 +103,8 @@ def percent_at(text: str, pos: int, is_ja: bool = False):
             v += 5                       # 四成半 = 45%
         norm["value"] = fmt_decimal(v)
     q = "over" if more else qualifier_around(text, start, end)
+    if q is None and ("value_min" in norm and m.group("a") is None):
+        q = "approx"                     # 数十% / 七八成: bounds of a vague amount
     if q is not None:
         norm["qualifier"] = q
     return start, end, norm
