@@ -67,15 +67,20 @@ def _lone_digit_prefix(prefix: str, rendered: str, currency: str, punct: str) ->
     return prefix
 
 
+def _check_integer(value, rendered, prefix, currency, suffix, lang, iso):
+    """``prefix + rendered + currency + suffix`` holds exactly one MONEY: the rendered number and
+    its currency word, with the oracle's value and the currency's ISO code."""
+    text = prefix + rendered + currency + suffix
+    norm = _one_money(text, lang, len(prefix), len(prefix) + len(rendered) + len(currency))
+    assert norm.get("value") == str(value), (text, norm)
+    assert norm["currency"] == iso[currency]
+
+
 @EXAMPLES
 @given(st.integers(0, 10**16 - 1), st.sampled_from(["low", "up"]), ZH_PREFIX, ZH_CURRENCY, ZH_SUFFIX)
 def test_zh_integers_from_cn2an(value, mode, prefix, currency, suffix):
     rendered = cn2an.an2cn(str(value), mode)
-    prefix = _lone_digit_prefix(prefix, rendered, currency, "，")
-    text = prefix + rendered + currency + suffix
-    norm = _one_money(text, "zh-Hans", len(prefix), len(prefix) + len(rendered) + len(currency))
-    assert norm.get("value") == str(value), (text, norm)
-    assert norm["currency"] == ZH_ISO[currency]
+    _check_integer(value, rendered, _lone_digit_prefix(prefix, rendered, currency, "，"), currency, suffix, "zh-Hans", ZH_ISO)
 
 
 @EXAMPLES
@@ -123,11 +128,7 @@ def _kanjize(value: int, style: str) -> str:
        JA_PREFIX, JA_CURRENCY, JA_SUFFIX)
 def test_ja_integers_from_kanjize(value, style, prefix, currency, suffix):
     rendered = _kanjize(value, style)
-    prefix = _lone_digit_prefix(prefix, rendered, currency, "、")
-    text = prefix + rendered + currency + suffix
-    norm = _one_money(text, "ja", len(prefix), len(prefix) + len(rendered) + len(currency))
-    assert norm.get("value") == str(value), (text, norm)
-    assert norm["currency"] == JA_ISO[currency]
+    _check_integer(value, rendered, _lone_digit_prefix(prefix, rendered, currency, "、"), currency, suffix, "ja", JA_ISO)
 
 
 @EXAMPLES
