@@ -18,7 +18,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from pipeline.runners.local import Interrupted, stop_on_signals
+from pipeline.config import load_config, registry
+from pipeline.runners.local import Interrupted, run, stop_on_signals
 from tests.conftest import LIGHT_CONFIG
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists() or not hasattr(os, "killpg"),
@@ -247,3 +248,58 @@ def test_ctrl_c_in_report_commands(tmp_path, uninterrupted, command):
         proc.stdin.close()
     assert proc.returncode == 130
     assert err == "shinbun: interrupted\n"
+
+
+class TermSelf:
+    """On an article holding ``⏹<flag file>⏹``, sends SIGTERM to its own process once (the flag
+    file keeps the resumed run from sending it again)."""
+
+    name = "test:term_self"
+    version = "0"
+
+    def __call__(self, doc):
+        text = doc.article.text
+        if "⏹" in text:
+            try:
+                os.close(os.open(text.split("⏹")[1], os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            except FileExistsError:
+                return []
+            os.kill(os.getpid(), signal.SIGTERM)
+        return []
+
+
+@registry.recognizers.register("test_term_self")
+def make_term_self():
+    return TermSelf()
+
+
+def test_in_process_run_drops_the_chunk_in_flight(tmp_path):
+    """One process, a gzip input (size unknown in advance): SIGTERM while article 40 is being
+    processed drops its chunk (articles 32-47 with 16 per chunk), even though the pipeline turns
+    an ordinary exception into an error record; the 32 records before it are complete, the line
+    says so, and resuming gives the uninterrupted output."""
+    import gzip
+
+    cfg_path = tmp_path / "cfg.toml"
+    cfg_path.write_text(LIGHT_CONFIG + '[[recognizers]]\nfactory = "test_term_self"\n')
+    cfg = load_config(cfg_path)
+    flag = tmp_path / "sent"
+    src = tmp_path / "in.jsonl.gz"
+    with gzip.open(src, "wb") as fh:
+        for i in range(100):
+            text = f"記事{i}。東京都の陳菊紅氏は{i % 28 + 1}日に大阪を訪れた。" + (f"⏹{flag}⏹" if i == 40 else "")
+            fh.write(orjson.dumps({"id": f"a{i}", "text": text}) + b"\n")
+    out = tmp_path / "out.jsonl"
+    with stop_on_signals(), pytest.raises(Interrupted) as info:
+        run(cfg, [src], out, workers=1, chunk_items=16)
+    assert flag.exists() and info.value.exit_code == 143
+    written = out.read_bytes()
+    assert written.count(b"\n") == 32 and written.endswith(b"\n")
+    assert info.value.line == ("interrupted: 32 records written (the input's size is not known in advance); "
+                               "run again with --resume to continue")
+    assert info.value.summary.articles == 32
+    summary = run(cfg, [src], out, workers=1, chunk_items=16, resume=True)
+    assert summary.skipped == 32 and summary.articles == 68
+    full = tmp_path / "full.jsonl"
+    run(cfg, [src], full, workers=1, chunk_items=16)
+    assert out.read_bytes() == full.read_bytes()

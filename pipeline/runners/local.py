@@ -652,10 +652,11 @@ def run(
     except Interrupted as exc:
         summary.seconds = time.perf_counter() - t0
         written = skip + summary.articles + summary.errors
-        of = f" of {total}" if total is not None else " (the input's size is not known in advance)"
+        count = (f"{written} of {total} records written" if total is not None
+                 else f"{written} records written (the input's size is not known in advance)")
         then = ("run again with --resume to continue" if isinstance(sink, LineSink) and sink.resumable
                 else "this output cannot be resumed (only an uncompressed JSONL file can)")
-        exc.line = f"interrupted: {written}{of} records written; {then}"
+        exc.line = f"interrupted: {count}; {then}"
         exc.summary = summary
         raise
     finally:
