@@ -158,13 +158,16 @@ class _Stopper:
 
     def _act(self) -> None:
         if self.forced is not None:
-            for pid in self.children:
+            for pid in list(self.children):
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
-            # os.write, not print: a signal handler may run inside a print to the same stream
-            os.write(2, b"\nshinbun: stopped at once (second signal)\n")
+            try:
+                # os.write, not print: a signal handler may run inside a print to the same stream
+                os.write(2, b"\nshinbun: stopped at once (second signal)\n")
+            except OSError:
+                pass  # no stderr to tell: exiting is all that is left
             os._exit(128 + self.forced)
         if self.raise_pending:
             self.raise_pending = False
