@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -18,6 +19,28 @@ app = typer.Typer(
 def _fail(message: str) -> None:
     typer.echo(f"shinbun: error: {message}", err=True)
     raise typer.Exit(code=2)
+
+
+def _stops_on_signals(command):
+    """SIGINT (Ctrl-C) or SIGTERM during ``command``: no traceback, one line (from the runner that
+    was stopped: how many records were written, how to continue), the summary unless --quiet,
+    exit status 130 / 143. The runners stop as pipeline.runners.local.stop_on_signals describes."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        from pipeline.runners.local import Interrupted, stop_on_signals
+
+        with stop_on_signals():
+            try:
+                return command(*args, **kwargs)
+            except Interrupted as exc:
+                typer.echo(f"shinbun: {exc.line or 'interrupted'}", err=True)
+                if exc.summary is not None and not kwargs.get("quiet"):
+                    for line in exc.summary.lines():
+                        typer.echo(line, err=True)
+                raise typer.Exit(code=exc.exit_code) from None
+
+    return wrapper
 
 
 def _progress_printer(quiet: bool):
@@ -58,6 +81,7 @@ def _progress_printer(quiet: bool):
 
 
 @app.command()
+@_stops_on_signals
 def run(
     inputs: Annotated[list[Path], typer.Argument(help="JSONL / .txt files, directories, .gz/.bz2/.xz/.zst, Parquet/CSV/Arrow, or a datasets save_to_disk folder.", show_default=False)],
     output: Annotated[str, typer.Option("-o", "--output", help="Output JSONL path (.gz/.zst to compress), or - for stdout.")] = "-",
@@ -186,6 +210,7 @@ def _check_records_path(path: Path) -> None:
 
 
 @app.command()
+@_stops_on_signals
 def view(
     records: Annotated[Path, typer.Argument(help="Records JSONL written by `shinbun run` (.gz/.zst too; - for stdin).", show_default=False)],
     output: Annotated[Path, typer.Option("-o", "--output", help="The HTML file to write.")],
@@ -210,6 +235,7 @@ def view(
 
 
 @app.command()
+@_stops_on_signals
 def entities(
     records: Annotated[Path, typer.Argument(help="Records JSONL written by `shinbun run` (.gz/.zst too; - for stdin).", show_default=False)],
     output: Annotated[str, typer.Option("-o", "--output", help="Output .parquet, .csv or .jsonl (- for CSV on stdout).")] = "-",
@@ -232,6 +258,7 @@ def entities(
 
 
 @app.command()
+@_stops_on_signals
 def stats(
     records: Annotated[Path, typer.Argument(help="Records JSONL written by `shinbun run` (.gz/.zst too; - for stdin).", show_default=False)],
     as_json: Annotated[bool, typer.Option("--json", help="Print the numbers as JSON.")] = False,

@@ -235,3 +235,103 @@ def test_missing_ray_message(monkeypatch):
     with pytest.raises(RayNotInstalledError, match=r"Ray is not installed: pip install 'shinbun\[ray\]'") as info:
         _import_ray()
     assert isinstance(info.value, ConfigError) and isinstance(info.value, ImportError)
+
+
+# --- stopping: SIGINT / SIGTERM in the driver ---------------------------------------------------
+
+STOP = "⚡"
+
+
+class SignalDriver:
+    """On an article whose text holds ``⚡<pid>|<flag file>⚡``, sends SIGINT to that pid (the
+    driver) once: the flag file makes a retried batch not send a second one."""
+
+    name = "test:signal_driver"
+    version = "0"
+
+    def __call__(self, doc):
+        import signal
+
+        text = doc.article.text
+        if STOP in text:
+            pid, flag = text.split(STOP)[1].split("|")
+            try:
+                os.close(os.open(flag, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            except FileExistsError:
+                return []
+            os.kill(int(pid), signal.SIGINT)
+        return []
+
+
+@registry.recognizers.register("test_signal_driver")
+def make_signal_driver():
+    return SignalDriver()
+
+
+def test_interrupt_cancels_the_dataset_and_leaves_a_running_ray_alone(ray_local, tmp_path):
+    """SIGINT while the stream runs: Interrupted with the count of records written, no manifest,
+    and the Ray instance that was already running stays up with its CPUs free again (the next run
+    needs both for its two actors, so it would wait forever for a pool that was not cancelled)."""
+    from pipeline.io.readers import read_articles
+    from pipeline.runners.local import Interrupted, stop_on_signals
+
+    cfg = light_config(tmp_path, LIGHT + '[[recognizers]]\nfactory = "test_signal_driver"\n')
+    src = tmp_path / "in.jsonl"
+    write_synthetic(src, 600)
+    lines = src.read_bytes().splitlines(keepends=True)
+    rec = orjson.loads(lines[201])
+    rec["text"] += f"{STOP}{os.getpid()}|{tmp_path / 'sent'}{STOP}"
+    lines[201] = orjson.dumps(rec) + b"\n"
+    src.write_bytes(b"".join(lines))
+    out_dir = tmp_path / "ray"
+    with stop_on_signals(), pytest.raises(Interrupted) as info:
+        run_ray(cfg, [src], out_dir, num_actors=2, batch_size=16, partition_size=500)
+    assert (tmp_path / "sent").exists()
+    written = b"".join(p.read_bytes() for p in sorted(out_dir.glob("part-*.jsonl")))
+    n = written.count(b"\n")
+    assert info.value.exit_code == 130 and n < sum(1 for _ in read_articles([src]))
+    assert info.value.line == (f"interrupted: {n} records written to {out_dir} (no manifest.json: the output is "
+                               "incomplete); run again to process everything")
+    assert info.value.summary.articles + info.value.summary.errors == n
+    assert not (out_dir / "manifest.json").exists()
+    assert ray.is_initialized()
+    small = tmp_path / "small.jsonl"
+    write_synthetic(small, 40)
+    manifest = run_ray(light_config(tmp_path, LIGHT), [small], tmp_path / "again", num_actors=2, batch_size=16)
+    assert manifest["records"] == sum(1 for _ in read_articles([small]))
+
+
+def test_ctrl_c_stops_a_ray_it_started(tmp_path, sample_path):
+    """`shinbun run --engine ray` started its own Ray: Ctrl-C to the process group shuts it all
+    down (Ray's processes are in the group), with one line and status 130."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from test_signals import live_in_group, wait_until
+
+    src = tmp_path / "in.jsonl"
+    samples = [orjson.loads(x) for x in sample_path.read_bytes().splitlines()]
+    src.write_bytes(b"".join(orjson.dumps(dict(s, id=f"{s['id']}-{i}")) + b"\n"
+                             for i in range(600) for s in [samples[i % len(samples)]]))
+    out_dir = tmp_path / "ray"
+    part = out_dir / "part-00000.jsonl"
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "run", str(src), "-o", str(out_dir), "--engine", "ray",
+                             "-w", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        assert wait_until(lambda: part.exists() and part.read_bytes().count(b"\n") >= 10, timeout=120, step=0.05)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        assert wait_until(lambda: not live_in_group(proc.pid), timeout=10, step=0.1), live_in_group(proc.pid)
+    finally:
+        if proc.poll() is None or live_in_group(proc.pid):
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    err = err.decode()
+    n = part.read_bytes().count(b"\n")
+    assert proc.returncode == 130 and 0 < n < 600
+    assert "Traceback" not in err, err
+    assert (f"shinbun: interrupted: {n} records written to {out_dir} (no manifest.json: the output is incomplete); "
+            "run again to process everything\n") in err
+    assert not (out_dir / "manifest.json").exists()

@@ -11,6 +11,12 @@
   buffered in Python, so after a crash or ``kill -9`` the file holds complete lines, except at
   worst a torn last line, which ``--resume`` cuts off before it continues. Resume relies on the
   output being in input order: it skips as many input items as the file holds complete lines.
+- Stopping (``stop_on_signals``, which ``shinbun run`` uses): SIGINT or SIGTERM raises
+  ``Interrupted`` in the main process, which hands out no more work, kills the workers and drops
+  their in-flight chunks, closes the output (never in the middle of a line) and reports how many
+  records were written; ``--resume`` redoes the dropped chunks. A second signal exits at once.
+  Workers ignore SIGINT (a terminal's Ctrl-C reaches the whole process group; the main process
+  decides) and never outlive the main process (see ``_bind_to_parent``).
 """
 
 from __future__ import annotations
@@ -18,10 +24,14 @@ from __future__ import annotations
 import multiprocessing as mp
 import multiprocessing.connection as mp_connection
 import os
+import queue
+import signal
 import sys
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,6 +107,123 @@ class Summary:
         return out
 
 
+# --- stopping on signals ---------------------------------------------------------------------
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived while ``stop_on_signals`` was active.
+
+    A BaseException, as KeyboardInterrupt, so that no ``except Exception`` on its way swallows it.
+    The runner that was stopped sets ``line`` (what to tell the user: how many records were
+    written, how to continue) and ``summary`` (what was written)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+        self.line: str | None = None
+        self.summary: Summary | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum  # the shell's convention: 130 after SIGINT, 143 after SIGTERM
+
+
+class _Stopper:
+    """The SIGINT/SIGTERM handler of ``stop_on_signals``.
+
+    The first signal raises ``Interrupted`` in the main thread wherever it is, except inside the
+    stopper used as a context manager (a record being written, a worker being started): there it
+    is raised as the section ends, so no record is torn and no worker is half registered. A second
+    signal kills the worker processes it knows of and exits at once (``os._exit``), for a stop that
+    does not wait for anything; an output file then holds at worst a torn last line, which
+    ``--resume`` cuts off."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self.forced: int | None = None
+        self.raise_pending = False
+        self.depth = 0
+        self.children: set[int] = set()  # worker pids, killed by a forced stop
+
+    def handle(self, signum: int, frame: Any) -> None:
+        if self.signum is None:
+            self.signum = signum
+            self.raise_pending = True
+        else:
+            self.forced = signum
+        if self.depth == 0:
+            self._act()
+
+    def _act(self) -> None:
+        if self.forced is not None:
+            for pid in list(self.children):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            try:
+                # os.write, not print: a signal handler may run inside a print to the same stream
+                os.write(2, b"\nshinbun: stopped at once (second signal)\n")
+            except OSError:
+                pass  # no stderr to tell: exiting is all that is left
+            os._exit(128 + self.forced)
+        if self.raise_pending:
+            self.raise_pending = False
+            raise Interrupted(self.signum)  # type: ignore[arg-type]
+
+    def __enter__(self) -> None:
+        self.depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        self.depth -= 1
+        if self.depth == 0:
+            self._act()
+
+    def reinstall(self) -> None:
+        """Take SIGINT/SIGTERM back after a library replaced the handler (``ray.init`` does)."""
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, self.handle)
+
+
+_STOPPER: _Stopper | None = None
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[_Stopper | None]:
+    """Within this block SIGINT and SIGTERM raise ``Interrupted`` (see ``_Stopper``); the runners
+    then stop handing out work, drop what is in flight, close their output and report. Outside
+    the main thread (where Python cannot handle signals) it does nothing and yields None."""
+    global _STOPPER
+    if threading.current_thread() is not threading.main_thread():
+        yield None
+        return
+    stopper = _Stopper()
+    previous = {signum: signal.signal(signum, stopper.handle) for signum in STOP_SIGNALS}
+    outer, _STOPPER = _STOPPER, stopper
+    try:
+        yield stopper
+    finally:
+        _STOPPER = outer
+        for signum, handler in previous.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+
+
+@contextmanager
+def _signals_blocked() -> Iterator[None]:
+    """SIGINT/SIGTERM held back in this thread: a process forked meanwhile starts with them
+    blocked (and unblocks them in ``_bind_to_parent``, once it has its own handlers)."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 # --- output ----------------------------------------------------------------------------------
 
 
@@ -122,6 +249,11 @@ class LineSink:
         else:
             flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
             self._fd = os.open(p, flags, 0o644)
+
+    @property
+    def resumable(self) -> bool:
+        """An uncompressed file, which ``--resume`` can continue."""
+        return self._fd is not None
 
     def write(self, line: bytes) -> None:
         if self._fd is not None:
@@ -193,17 +325,59 @@ def _process_chunk(nlp, items: list[Item]) -> list[tuple[int, bytes, Stats]]:
     ]
 
 
-def _worker_main(config: Config, inbox, results_conn, worker_id: int) -> None:
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+PARENT_CHECK_SECONDS = 1.0  # how often an idle worker checks that the main process is still there
+
+
+def _kill_me_when_parent_dies() -> None:
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        # A failure (prctl only fails for an invalid signal number) leaves the fallback in place.
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def _bind_to_parent(parent_pid: int) -> None:
+    """Signal dispositions of a worker, and its tie to the main process.
+
+    - SIGINT is ignored: a terminal sends Ctrl-C to the whole process group, and the main process
+      decides what happens (it kills the workers as it stops). SIGTERM kills as by default (a
+      forked worker would otherwise run the main process's handler).
+    - The worker never outlives the main process, whatever kills that (``kill -9``, the OOM
+      killer): on Linux the kernel sends it SIGKILL when its parent dies (prctl
+      PR_SET_PDEATHSIG; the standard library has no wrapper, hence ctypes). Everywhere, as a
+      fallback, ``_worker_main`` stops when the parent pid changes or a result cannot be sent.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _kill_me_when_parent_dies()
+    if os.getppid() != parent_pid:  # the parent died before the prctl took effect
+        os._exit(1)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # blocked by _signals_blocked
+
+
+def _worker_main(config: Config, inbox, results_conn, worker_id: int, parent_pid: int) -> None:
+    _bind_to_parent(parent_pid)
     from pipeline.core import Pipeline
 
     nlp = Pipeline(config)
     while True:
-        task = inbox.get()
-        if task is None:
+        try:
+            task = inbox.get(timeout=PARENT_CHECK_SECONDS)
+        except queue.Empty:
+            if os.getppid() != parent_pid:
+                return  # the main process is gone: nobody wants the results
+            continue
+        if task is None or os.getppid() != parent_pid:
             break
         chunk_id, items = task
-        # A Pipe send is synchronous: once it returns, the results survive this process dying.
-        results_conn.send((chunk_id, _process_chunk(nlp, items)))
+        results = _process_chunk(nlp, items)
+        try:
+            # A Pipe send is synchronous: once it returns, the results survive this process dying.
+            results_conn.send((chunk_id, results))
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the main process is gone
 
 
 def _chunks(items: Iterable[Item], max_items: int, max_chars: int) -> Iterator[list[Item]]:
@@ -225,9 +399,42 @@ class _Worker:
         self.inbox = ctx.Queue()
         self.assigned: deque[int] = deque()
         self.results, child_end = ctx.Pipe(duplex=False)
-        self.proc = ctx.Process(target=_worker_main, args=(config, self.inbox, child_end, worker_id), daemon=True)
-        self.proc.start()
+        self.proc = ctx.Process(target=_worker_main, args=(config, self.inbox, child_end, worker_id, os.getpid()),
+                                daemon=True)
+        with _signals_blocked():
+            self.proc.start()
         child_end.close()  # only the worker writes; EOF then means the worker is gone
+
+    def release(self) -> None:
+        """Close this side of the worker's pipes once the process has ended. The inbox's feeder
+        thread may still be blocked writing chunks nobody will read: exiting must not wait for it."""
+        self.inbox.cancel_join_thread()
+        self.inbox.close()
+        self.results.close()
+
+
+def _shut_down(workers: list[_Worker], graceful: bool, stopper: _Stopper | None) -> None:
+    """Graceful (all work done): tell the workers to stop and give them 5 s. Otherwise (an
+    interrupt, an error): kill them at once, dropping the chunks they were working on."""
+    try:
+        if graceful:
+            for w in workers:
+                try:
+                    w.inbox.put(None)
+                except (OSError, ValueError):
+                    pass
+            deadline = time.monotonic() + 5
+            for w in workers:
+                w.proc.join(timeout=max(0.0, deadline - time.monotonic()))
+    finally:
+        for w in workers:
+            if w.proc.is_alive():
+                w.proc.kill()
+        for w in workers:
+            w.proc.join()
+            w.release()
+            if stopper is not None:
+                stopper.children.discard(w.proc.pid)
 
 
 def _parallel(config: Config, items: Iterator[Item], workers: int, window: int,
@@ -242,11 +449,17 @@ def _parallel(config: Config, items: Iterator[Item], workers: int, window: int,
         Pipeline(config).warm_up()
     pool: dict[int, _Worker] = {}
     next_worker_id = 0
+    stopper = _STOPPER
+    shield = stopper if stopper is not None else nullcontext()
+    completed = False
 
     def spawn() -> None:
         nonlocal next_worker_id
-        w = _Worker(ctx, config, next_worker_id)
-        pool[w.id] = w
+        with shield:  # an interrupt waits until the new worker is in the pool (and is killed with it)
+            w = _Worker(ctx, config, next_worker_id)
+            pool[w.id] = w
+            if stopper is not None:
+                stopper.children.add(w.proc.pid)
         next_worker_id += 1
 
     for _ in range(workers):
@@ -292,7 +505,9 @@ def _parallel(config: Config, items: Iterator[Item], workers: int, window: int,
                 retry.extendleft(reversed([([it], True) for it in batch]))  # find the culprit alone
             else:
                 retry.appendleft((batch, isolated))
-        w.results.close()
+        w.release()
+        if stopper is not None:
+            stopper.children.discard(w.proc.pid)
         spawn()
 
     try:
@@ -312,6 +527,7 @@ def _parallel(config: Config, items: Iterator[Item], workers: int, window: int,
                         break
                     assign(w, batch, isolated)
             if exhausted and not retry and not chunks:
+                completed = True
                 break
             by_handle = {}
             for w in pool.values():
@@ -333,15 +549,7 @@ def _parallel(config: Config, items: Iterator[Item], workers: int, window: int,
                     w.proc.join()
                     yield from died(w)
     finally:
-        for w in pool.values():
-            try:
-                w.inbox.put(None)
-            except (OSError, ValueError):
-                pass
-        for w in pool.values():
-            w.proc.join(timeout=5)
-            if w.proc.is_alive():
-                w.proc.kill()
+        _shut_down(list(pool.values()), completed, stopper)
 
 
 def _in_order(results: Iterator[tuple[int, bytes, Stats]], first: int) -> Iterator[tuple[int, bytes, Stats]]:
@@ -384,55 +592,83 @@ def run(
     chunk_chars: int = 64_000,
     progress: Callable[[Summary, int | None], None] | None = None,
 ) -> Summary:
-    """Process ``inputs`` into ``output``; returns the run's summary."""
+    """Process ``inputs`` into ``output``; returns the run's summary.
+
+    Inside ``stop_on_signals`` a SIGINT or SIGTERM ends the run early with ``Interrupted``: the
+    records already written stay (each one whole), the chunks in flight are dropped (``--resume``
+    redoes them), the workers are killed, and the exception carries the summary and a line that
+    says how many records were written. Without it, KeyboardInterrupt ends the run the same way
+    except for that report."""
     inputs = list(inputs)
     summary = Summary()
     t0 = time.perf_counter()
-    skip = prepare_resume(output, config.hash) if resume else 0
-    summary.skipped = skip
-    if resume and errors and skip:
-        rebuild_errors_file(output, errors)
-    total = count_input_items(inputs)
-    if workers > 1 and total is not None and total - skip <= 2 * chunk_items:
-        workers = 1  # starting processes (each loading models) costs more than a few articles
-    items = (it for it in read_articles(inputs) if it.position >= skip)
-    if str(output).endswith(".parquet"):
-        if resume:
-            raise ConfigError("--resume needs a JSONL output; Parquet files cannot be appended to")
-        from pipeline.io.parquet import ParquetSink
-
-        sink: LineSink | ParquetSink = ParquetSink(output)
-    else:
-        sink = LineSink(output, append=resume)
-    err_sink = LineSink(errors, append=bool(resume and skip)) if errors else None
-    last_report = 0.0
+    total: int | None = None
+    skip = 0
+    sink: LineSink | Any = None
+    err_sink: LineSink | None = None
+    results: Iterator[tuple[int, bytes, Stats]] | None = None
+    parallel: Iterator[tuple[int, bytes, Stats]] | None = None
+    # The write of a record and its count are one step that an interrupt waits for.
+    shield = _STOPPER if _STOPPER is not None else nullcontext()
     try:
+        skip = prepare_resume(output, config.hash) if resume else 0
+        summary.skipped = skip
+        if resume and errors and skip:
+            rebuild_errors_file(output, errors)
+        total = count_input_items(inputs)
+        if workers > 1 and total is not None and total - skip <= 2 * chunk_items:
+            workers = 1  # starting processes (each loading models) costs more than a few articles
+        items = (it for it in read_articles(inputs) if it.position >= skip)
+        if str(output).endswith(".parquet"):
+            if resume:
+                raise ConfigError("--resume needs a JSONL output; Parquet files cannot be appended to")
+            from pipeline.io.parquet import ParquetSink
+
+            sink = ParquetSink(output)
+        else:
+            sink = LineSink(output, append=resume)
+        err_sink = LineSink(errors, append=bool(resume and skip)) if errors else None
+        last_report = 0.0
         if workers <= 1:
             from pipeline.core import Pipeline
 
             nlp = Pipeline(config)
             # the same chunks as the workers get, so that every article is batched with the same
             # neighbours whatever the number of workers
-            results: Iterator[tuple[int, bytes, Stats]] = (
-                r for chunk in _chunks(items, chunk_items, chunk_chars) for r in _process_chunk(nlp, chunk)
-            )
+            results = (r for chunk in _chunks(items, chunk_items, chunk_chars) for r in _process_chunk(nlp, chunk))
         else:
-            results = _in_order(
-                _parallel(config, items, workers, window or workers * chunk_items * 4, chunk_items, chunk_chars, summary), skip
-            )
+            parallel = _parallel(config, items, workers, window or workers * chunk_items * 4, chunk_items, chunk_chars,
+                                 summary)
+            results = _in_order(parallel, skip)
         for _pos, line, stats in results:
-            sink.write(line)
-            if err_sink is not None and stats[0]:
-                err_sink.write(line)
-            summary.add(stats)
+            with shield:
+                sink.write(line)
+                if err_sink is not None and stats[0]:
+                    err_sink.write(line)
+                summary.add(stats)
             if progress is not None:
                 now = time.perf_counter()
                 if now - last_report >= 0.5:
                     summary.seconds = now - t0
                     progress(summary, None if total is None else total - skip)
                     last_report = now
+    except Interrupted as exc:
+        summary.seconds = time.perf_counter() - t0
+        written = skip + summary.articles + summary.errors
+        count = (f"{written} of {total} records written" if total is not None
+                 else f"{written} records written (the input's size is not known in advance)")
+        then = ("run again with --resume to continue" if isinstance(sink, LineSink) and sink.resumable
+                else "this output cannot be resumed (only an uncompressed JSONL file can)")
+        exc.line = f"interrupted: {count}; {then}"
+        exc.summary = summary
+        raise
     finally:
-        sink.close()
+        # Stop the workers first (killing them if the run did not complete), then close the files.
+        for gen in (results, parallel):
+            if gen is not None and hasattr(gen, "close"):
+                gen.close()
+        if sink is not None:
+            sink.close()
         if err_sink is not None:
             err_sink.close()
     summary.seconds = time.perf_counter() - t0

@@ -32,10 +32,17 @@ How it works (Ray Data, streaming; docs/ray.md has the user's side):
   [k * partition_size, (k + 1) * partition_size) (``fmt="parquet"``: ``part-00000.parquet``...).
   Concatenating the partitions in name order gives byte for byte what ``shinbun run`` writes for
   the same inputs and config. ``manifest.json`` is written last: a run is complete when it exists.
+- **Stopping.** Inside ``pipeline.runners.local.stop_on_signals`` (as ``shinbun run --engine ray``
+  is), SIGINT or SIGTERM in the driver raises ``Interrupted``: the dataset is cancelled (Ray Data
+  shuts its executor and actor pool down), the partition being written is closed, no manifest is
+  written, and a Ray instance that ``run_ray`` started itself is shut down. A cluster it only
+  connected to keeps running (the driver just disconnects), and a Ray that was already
+  initialised in the process is left as it was. There is no resume: the run is done again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import time
@@ -495,6 +502,8 @@ def run_ray(
     out_dir.mkdir(parents=True, exist_ok=True)
     _clear_previous(out_dir)
 
+    from pipeline.runners.local import Interrupted
+
     started_here = False
     if not ray.is_initialized():
         init_args: dict[str, Any] = {"address": address, "include_dashboard": False, "runtime_env": runtime_env}
@@ -502,9 +511,17 @@ def run_ray(
             init_args["num_cpus"] = num_cpus
         ray.init(**init_args)
         started_here = True
+        from pipeline.runners import local
+
+        if local._STOPPER is not None:
+            local._STOPPER.reinstall()  # ray.init replaces the SIGTERM handler with sys.exit(15)
     try:
         return _run(ray, config, input_strs, out_dir, fmt, num_actors, batch_size, num_cpus_per_actor,
                     num_gpus_per_actor, partition_size, factories, task_retries, max_recover, progress)
+    except Interrupted as exc:
+        if exc.line is None:  # before or after the stream (starting, recovering crashed batches)
+            exc.line = f"interrupted: no {MANIFEST} was written (the output is incomplete); run again to process everything"
+        raise
     finally:
         if started_here:
             ray.shutdown()
@@ -516,7 +533,8 @@ def _run(ray, config: Config, inputs: list[str], out_dir: Path, fmt: str, num_ac
          progress: bool) -> dict[str, Any]:
     from ray.data import DataContext
 
-    from pipeline.runners.local import Summary
+    from pipeline.runners import local
+    from pipeline.runners.local import Interrupted, Summary
 
     actors = num_actors or _default_actors(ray, num_cpus_per_actor, num_gpus_per_actor)
     actor_args = (config.data, config.source, factories)
@@ -535,6 +553,7 @@ def _run(ray, config: Config, inputs: list[str], out_dir: Path, fmt: str, num_ac
     summary = Summary()
     t0 = time.perf_counter()
     parts = _Partitions(out_dir, fmt, partition_size)
+    shield = local._STOPPER if local._STOPPER is not None else contextlib.nullcontext()
     seen = 0
     total: int | None = None
     try:
@@ -558,16 +577,18 @@ def _run(ray, config: Config, inputs: list[str], out_dir: Path, fmt: str, num_ac
                 ds = ds.map_batches(ShinbunActor, **map_args, max_restarts=-1, max_task_retries=task_retries)
             except TypeError:  # a Ray without extra remote args: Ray's own retry policy applies
                 ds = ds.map_batches(ShinbunActor, **map_args)
+        batches = iter(ds.iter_batches(batch_size=None, batch_format="numpy"))
         try:
-            for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
+            for batch in batches:
                 for pos, line, st in zip(batch["position"], batch["record"], batch["stats"]):
                     pos = int(pos)
                     if pos == END_OF_INPUT:
                         total = int(orjson.loads(bytes(st))[1])
                         continue
-                    parts.write(pos, bytes(line))
-                    _add(summary, bytes(st))
-                    seen += 1
+                    with shield:  # an interrupt waits until the line is written and counted
+                        parts.write(pos, bytes(line))
+                        _add(summary, bytes(st))
+                        seen += 1
         except ray.exceptions.RayActorError as exc:
             text = str(exc)
             if "creation task" not in text:
@@ -575,6 +596,16 @@ def _run(ray, config: Config, inputs: list[str], out_dir: Path, fmt: str, num_ac
             # The pipeline could not be built in the actors (a model missing on a node, no GPU...).
             last = [ln.strip() for ln in text.splitlines() if ln.strip()][-1]
             raise ConfigError(f"the pipeline could not be built in a Ray actor: {last}") from exc
+        finally:
+            # Ends the stream now rather than when the iterator is collected: on an interrupt or
+            # an error this cancels the dataset (Ray Data shuts its executor and actors down).
+            batches.close()  # type: ignore[attr-defined]
+    except Interrupted as exc:
+        summary.seconds = time.perf_counter() - t0
+        exc.line = (f"interrupted: {seen} records written to {out_dir} (no {MANIFEST}: the output is "
+                    "incomplete); run again to process everything")
+        exc.summary = summary
+        raise
     finally:
         parts.close()
         (ctx.execution_options.preserve_order, ctx.enable_progress_bars, ctx.max_errored_blocks,
