@@ -54,113 +54,17 @@ from typing import Any
 import orjson
 
 from pipeline import __version__
-from pipeline.config import Config, ConfigError, registry
+from pipeline.config import Config, ConfigError
+from pipeline.runners.ray_common import (  # noqa: F401 - RayNotInstalledError and _import_ray are part of this module's API
+    MANIFEST,
+    RAY_MISSING,
+    RayNotInstalledError,
+    _import_ray,
+    _register_shipped,
+    _ship_factories,
+)
 
-RAY_MISSING = "Ray is not installed: pip install 'shinbun[ray]'"
-MANIFEST = "manifest.json"
 FORMATS = ("jsonl", "parquet")
-
-
-class RayNotInstalledError(ConfigError, ImportError):
-    """``ray[data]`` is not importable (a ConfigError, so the CLI reports it as a fatal setup error)."""
-
-    def __init__(self, message: str = RAY_MISSING) -> None:
-        super().__init__(message)
-
-
-def _import_ray():
-    try:
-        import ray
-        import ray.data  # noqa: F401
-    except ImportError as exc:
-        raise RayNotInstalledError() from exc
-    return ray
-
-
-# --- what travels to the actors ----------------------------------------------------------------
-
-
-def _factory_names(config: Config) -> dict[str, set[str]]:
-    names: dict[str, set[str]] = {"tokenizers": set(), "recognizers": set()}
-    for spec in config.section("tokenizers").values():
-        if isinstance(spec, dict) and "factory" in spec:
-            names["tokenizers"].add(spec["factory"])
-    specs = config.data.get("recognizers", [])
-    if isinstance(specs, list):
-        for spec in specs:
-            if isinstance(spec, dict) and "factory" in spec:
-                names["recognizers"].add(spec["factory"])
-    return names
-
-
-def _pickle_factory(fn: Any) -> list[bytes]:
-    """[by reference, by value]: a factory from an installed module unpickles by reference in the
-    actor; one defined in a script, notebook or test module the actor cannot import needs its
-    code (cloudpickle by value). Either may be missing if it cannot be pickled."""
-    import sys
-
-    from ray import cloudpickle
-
-    blobs: list[bytes] = []
-    try:
-        blobs.append(cloudpickle.dumps(fn))
-    except Exception:  # noqa: BLE001
-        pass
-    module = sys.modules.get(getattr(fn, "__module__", "") or "")
-    name = getattr(module, "__name__", "")
-    if module is not None and name != "__main__" and not name.startswith("pipeline."):
-        try:
-            cloudpickle.register_pickle_by_value(module)
-            try:
-                blobs.append(cloudpickle.dumps(fn))
-            finally:
-                cloudpickle.unregister_pickle_by_value(module)
-        except Exception:  # noqa: BLE001
-            pass
-    return blobs
-
-
-def _ship_factories(config: Config) -> dict[str, dict[str, list[bytes]]]:
-    """The factory functions the config names, as resolved in the driver, pickled for the actors,
-    so a factory registered in the driver (plugin, script, test) also builds there. Unknown
-    factories fail here, before any actor starts."""
-    import catalogue
-
-    import pipeline.core  # noqa: F401  - registers the built-in factories
-
-    shipped: dict[str, dict[str, list[bytes]]] = {}
-    for kind, names in _factory_names(config).items():
-        reg = getattr(registry, kind)
-        for name in sorted(names):
-            try:
-                fn = reg.get(name)
-            except catalogue.RegistryError:
-                known = ", ".join(sorted(reg.get_all())) or "none"
-                raise ConfigError(f"[{kind}]: unknown factory {name!r} (known: {known})") from None
-            if getattr(fn, "__module__", "").startswith("pipeline."):
-                continue  # built in: the actor registers it itself
-            shipped.setdefault(kind, {})[name] = _pickle_factory(fn)
-    return shipped
-
-
-def _register_shipped(shipped: dict[str, dict[str, list[bytes]]]) -> None:
-    import catalogue
-
-    for kind, fns in shipped.items():
-        reg = getattr(registry, kind)
-        for name, blobs in fns.items():
-            try:
-                reg.get(name)
-                continue  # already known here (built-in, entry point, imported module)
-            except catalogue.RegistryError:
-                pass
-            for blob in blobs:
-                try:
-                    fn = pickle.loads(blob)
-                except Exception:  # noqa: BLE001 - e.g. its module is not importable here
-                    continue
-                reg.register(name, func=fn)
-                break
 
 
 def _line_stats(rec: dict[str, Any]) -> bytes:
@@ -465,8 +369,21 @@ def run_ray(
     task_retries: int = 2,
     max_recover: int = 10_000,
     progress: bool = False,
+    shards: bool | None = None,
+    resume: bool = False,
 ) -> dict[str, Any]:
-    """Process ``inputs`` on Ray into partitions under ``output_dir``; returns the manifest.
+    """Process ``inputs`` on Ray into ``output_dir``; returns the manifest.
+
+    Two layouts (docs/ray.md):
+
+    - **shards** (``pipeline.runners.ray_shards``): one output shard per input file, read and
+      written by the workers, resumable shard by shard (``resume=True``). Chosen when ``shards``
+      is True, or when it is None and the inputs are a URI (``s3://``, ``gs://``, ``hdfs://``,
+      ``file://``), a glob, or more than one file (a list, a directory). ``output_dir`` may then
+      be a URI too. ``fmt``: ``"jsonl"``, ``"jsonl.gz"``, ``"jsonl.zst"`` or ``"parquet"``.
+    - **partitions** (this module): one reader on the driver's node, records written by the
+      driver into ``part-NNNNN`` files of ``partition_size`` positions. Chosen for one local
+      input file (or ``shards=False``); no resume.
 
     - ``address``: a Ray cluster to connect to (``"auto"``, ``"ray://head:10001"``, ``"head:6379"``);
       ``None`` connects to ``RAY_ADDRESS`` if set, else starts a local instance (with ``num_cpus``
@@ -481,26 +398,36 @@ def run_ray(
     - ``task_retries``: times Ray retries a batch whose actor died (node lost, OOM kill, segfault).
       After that its articles are re-run one at a time; one that kills the actor again becomes a
       ``WorkerCrashed`` error record. More than ``max_recover`` such articles fail the run.
-    - ``progress``: show Ray Data's progress bars on stderr.
+    - ``progress``: show Ray Data's progress bars (partitions) or a line per shard (shards) on stderr.
 
     Raises ``ConfigError`` (bad config/arguments; ``RayNotInstalledError`` when Ray is missing) and
     ``pipeline.io.readers.InputPathError`` (an input that does not exist) before anything runs.
     """
     from pipeline.io.readers import check_inputs
+    from pipeline.runners import ray_shards
 
-    if fmt not in FORMATS:
-        raise ConfigError(f"unknown output format {fmt!r} (expected one of {', '.join(FORMATS)})")
     if batch_size < 1 or partition_size < 1:
         raise ConfigError("batch_size and partition_size must be at least 1")
     if num_actors is not None and num_actors < 1:
         raise ConfigError("num_actors must be at least 1")
     input_strs = [str(p) for p in inputs]
-    check_inputs(input_strs)
+    listed = ray_shards.list_shards(input_strs)
+    sharded = shards if shards is not None else ray_shards.wants_shards(input_strs, listed)
+    formats = ray_shards.FORMATS if sharded else FORMATS
+    if fmt not in formats:
+        raise ConfigError(f"unknown output format {fmt!r} (expected one of {', '.join(formats)})")
+    if not sharded:
+        if resume:
+            raise ConfigError("resume needs the sharded layout (shards=True): partitions are written again")
+        if any(ray_shards.is_pattern_or_uri(s) for s in input_strs) or ray_shards.is_uri(str(output_dir)):
+            raise ConfigError("URIs and globs need the sharded layout (shards=True)")
+        check_inputs(input_strs)
     ray = _import_ray()
     factories = _ship_factories(config)
     out_dir = Path(output_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    _clear_previous(out_dir)
+    if not sharded:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        _clear_previous(out_dir)
 
     from pipeline.runners.local import Interrupted
 
@@ -516,6 +443,15 @@ def run_ray(
         if local._STOPPER is not None:
             local._STOPPER.reinstall()  # ray.init replaces the SIGTERM handler with sys.exit(15)
     try:
+        if sharded:
+            settings = {"batch_size": ray_shards.CHUNK_ITEMS, "num_cpus_per_actor": num_cpus_per_actor,
+                        "num_gpus_per_actor": num_gpus_per_actor, "task_retries": task_retries}
+            return ray_shards.run_shards(
+                ray, config, listed, str(output_dir), fmt=fmt,
+                num_actors=num_actors or _default_actors(ray, num_cpus_per_actor, num_gpus_per_actor),
+                num_cpus_per_actor=num_cpus_per_actor, num_gpus_per_actor=num_gpus_per_actor, factories=factories,
+                resume=resume, task_retries=task_retries, max_recover=max_recover, progress=progress,
+                settings=settings)
         return _run(ray, config, input_strs, out_dir, fmt, num_actors, batch_size, num_cpus_per_actor,
                     num_gpus_per_actor, partition_size, factories, task_retries, max_recover, progress)
     except Interrupted as exc:
