@@ -83,7 +83,7 @@ def _progress_printer(quiet: bool):
 @app.command()
 @_stops_on_signals
 def run(
-    inputs: Annotated[list[Path], typer.Argument(help="JSONL / .txt files, directories, .gz/.bz2/.xz/.zst, Parquet/CSV/Arrow, or a datasets save_to_disk folder.", show_default=False)],
+    inputs: Annotated[list[str], typer.Argument(help="JSONL / .txt files, directories, .gz/.bz2/.xz/.zst, Parquet/CSV/Arrow, or a datasets save_to_disk folder (with --engine ray also globs and s3:// gs:// hdfs:// file:// URIs).", show_default=False)],
     output: Annotated[str, typer.Option("-o", "--output", help="Output JSONL path (.gz/.zst to compress), or - for stdout.")] = "-",
     config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Config TOML (default: the packaged pipeline/default.toml).")] = None,
     errors: Annotated[Optional[Path], typer.Option("--errors", help="Also write error records to this JSONL file.")] = None,
@@ -93,7 +93,8 @@ def run(
     summary_json: Annotated[Optional[Path], typer.Option("--summary-json", help="Also write the end-of-run summary as JSON to this file.")] = None,
     engine: Annotated[str, typer.Option("--engine", help="local (processes on this machine) or ray (Ray Data; OUTPUT is then a directory of partitions + manifest.json).")] = "local",
     address: Annotated[Optional[str], typer.Option("--address", help="Ray cluster address (with --engine ray); default: RAY_ADDRESS or a local instance.")] = None,
-    ray_format: Annotated[str, typer.Option("--ray-format", help="Partition format with --engine ray: jsonl or parquet.")] = "jsonl",
+    ray_format: Annotated[str, typer.Option("--ray-format", help="Output format with --engine ray: jsonl or parquet (sharded layout also jsonl.gz, jsonl.zst).")] = "jsonl",
+    shards: Annotated[Optional[bool], typer.Option("--shards/--no-shards", help="With --engine ray: one output shard per input file, read and written by the workers (default: when there are several input files, a glob or a URI); see docs/ray.md.")] = None,
 ) -> None:
     """Process articles and write one JSON record per input article (errors included, in input order)."""
     import os
@@ -105,7 +106,12 @@ def run(
     from pipeline.runners.local import run as run_local
 
     try:
-        check_inputs(inputs)
+        if engine == "ray":  # globs and URIs are listed by the Ray runner
+            from pipeline.runners.ray_shards import is_pattern_or_uri
+
+            check_inputs([p for p in inputs if not is_pattern_or_uri(p)])
+        else:
+            check_inputs(inputs)
         cfg = load_config(config)
         from pipeline.core import Pipeline
 
@@ -121,7 +127,8 @@ def run(
 
         try:
             manifest = run_ray(cfg, list(inputs), output, address=address, fmt=ray_format,
-                               num_actors=workers if workers > 0 else None, progress=not quiet)
+                               num_actors=workers if workers > 0 else None, progress=not quiet, shards=shards,
+                               resume=resume)
         except (ConfigError, InputPathError) as exc:
             _fail(str(exc))
         if summary_json is not None:

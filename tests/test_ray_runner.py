@@ -120,7 +120,8 @@ def test_same_bytes_as_local_runner(ray_local, tmp_path, sample_path):
     local_out = tmp_path / "local.jsonl"
     summary = run(cfg, inputs, local_out)
     out_dir = tmp_path / "ray"
-    manifest = run_ray(cfg, inputs, out_dir, num_actors=2, batch_size=50, partition_size=700)
+    # two input files would be sharded by default (tests/runners/test_ray_shards.py): partitions asked for
+    manifest = run_ray(cfg, inputs, out_dir, num_actors=2, batch_size=50, partition_size=700, shards=False)
     expected = local_out.read_bytes()
     assert concat_parts(manifest, out_dir) == expected
     n = expected.count(b"\n")
@@ -190,7 +191,7 @@ def test_parquet_partitions(ray_local, tmp_path, sample_path):
     local = tmp_path / "local.parquet"
     run(cfg, [sample_path, src], local)
     out_dir = tmp_path / "ray"
-    manifest = run_ray(cfg, [sample_path, src], out_dir, fmt="parquet", num_actors=1, partition_size=50)
+    manifest = run_ray(cfg, [sample_path, src], out_dir, fmt="parquet", num_actors=1, partition_size=50, shards=False)
     assert [p["file"] for p in manifest["partitions"]] == ["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"]
     rows = [r for p in manifest["partitions"] for r in pq.read_table(out_dir / p["file"]).to_pylist()]
     assert rows == pq.read_table(local).to_pylist()
@@ -219,6 +220,10 @@ def test_bad_arguments_fail_before_ray(tmp_path, sample_path):
         run_ray(light_config(tmp_path, LIGHT.replace('factory = "numeric"', 'factory = "no_such_recogniser"')), [sample_path], tmp_path / "o")
     with pytest.raises(ConfigError, match="format"):
         run_ray(load_config(None), [sample_path], tmp_path / "o", fmt="csv")
+    with pytest.raises(ConfigError, match="format"):
+        run_ray(load_config(None), [sample_path], tmp_path / "o", fmt="jsonl.gz")  # partitions: jsonl or parquet
+    with pytest.raises(ConfigError, match="resume needs the sharded layout"):
+        run_ray(load_config(None), [sample_path], tmp_path / "o", resume=True)
 
 
 def test_pipeline_that_cannot_be_built_in_the_actors(ray_local, tmp_path, sample_path):

@@ -275,12 +275,12 @@ def crash_record(item_id: str) -> bytes:
     return orjson.dumps(rec) + b"\n"
 
 
-def process_shard(nlp: Any, job: dict[str, Any], careful: bool, isolate: int | None,
+def process_shard(nlp: Any, job: dict[str, Any], careful: bool, isolate: frozenset[int],
                   crashed: frozenset[int]) -> Iterator[tuple]:
     """Read, process and write one shard; yields progress events and, last, ``("done", summary)``.
 
     ``careful``: ``("chunk", first, last)`` before each chunk and ``("ok",)`` after it.
-    ``isolate``: the chunk starting at that position is processed one article at a time, each
+    ``isolate``: the chunks starting at these positions are processed one article at a time, each
     between ``("article", position)`` and ``("ok",)``; positions in ``crashed`` are written as
     ``WorkerCrashed`` error records instead of being processed."""
     t0 = time.perf_counter()
@@ -295,7 +295,7 @@ def process_shard(nlp: Any, job: dict[str, Any], careful: bool, isolate: int | N
         try:
             for chunk in _chunks(read_articles([src]), CHUNK_ITEMS, CHUNK_CHARS):
                 first, last = chunk[0].position, chunk[-1].position
-                if first == isolate:
+                if first in isolate:
                     results = []
                     for item in chunk:
                         yield ("article", item.position)
@@ -349,8 +349,8 @@ class ShardWorker:
 
         self.nlp = Pipeline(Config(data=config_data, source=config_source))
 
-    def run_shard(self, job: dict[str, Any], careful: bool, isolate: int | None, crashed: list[int]) -> Iterator[tuple]:
-        yield from process_shard(self.nlp, job, careful, isolate, frozenset(crashed))
+    def run_shard(self, job: dict[str, Any], careful: bool, isolate: list[int], crashed: list[int]) -> Iterator[tuple]:
+        yield from process_shard(self.nlp, job, careful, frozenset(isolate), frozenset(crashed))
 
 
 # --- in the driver -----------------------------------------------------------------------------
@@ -360,7 +360,7 @@ class ShardWorker:
 class _Job:
     spec: dict[str, Any]
     careful: bool = False
-    isolate: int | None = None  # the first position of the chunk run one article at a time
+    isolate: set[int] = field(default_factory=set)  # first positions of the chunks run one article at a time
     crashed: set[int] = field(default_factory=set)
     blind_deaths: int = 0  # deaths with no article in flight
     last: tuple = ()  # the last progress event of the attempt that runs now
@@ -460,8 +460,10 @@ def run_shards(ray: Any, config: Config, shards: list[Shard], output: str, *, fm
             while idle and pending:
                 actor, job = idle.pop(), pending.popleft()
                 job.last = ()
-                gen = actor.run_shard.options(num_returns="streaming").remote(
-                    job.spec, job.careful, job.isolate, sorted(job.crashed))
+                # Backpressure 1: the worker waits at each yield until the driver has taken the event,
+                # so the last event the driver saw is where a worker that died was.
+                gen = actor.run_shard.options(num_returns="streaming", _generator_backpressure_num_objects=1).remote(
+                    job.spec, job.careful, sorted(job.isolate), sorted(job.crashed))
                 running[gen] = (actor, job)
             ready, _ = ray.wait(list(running), num_returns=1, timeout=1.0)
             for gen in ready:
@@ -533,7 +535,7 @@ def _died(job: _Job, task_retries: int) -> int:
         job.crashed.add(last[1])
         return 1
     if last and last[0] == "chunk":
-        job.isolate = last[1]
+        job.isolate.add(last[1])
         return 0
     job.blind_deaths += 1
     if job.blind_deaths > task_retries + 1:
