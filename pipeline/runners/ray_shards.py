@@ -191,7 +191,10 @@ class Output:
             return fh.read()
 
     def delete(self, name: str) -> None:
-        self.fs.delete_file(self.path(name))
+        try:
+            self.fs.delete_file(self.path(name))
+        except FileNotFoundError:
+            pass  # gone meanwhile: a worker of a run that was just stopped renamed its temporary file
 
     def put_bytes(self, name: str, data: bytes) -> None:
         tmp = f"{name}.{uuid.uuid4().hex}.tmp"

@@ -14,6 +14,18 @@ loading their models inside the timing):
 - ray: ``run_ray`` with --actors actors on a Ray instance started *before* the timing (starting
   Ray itself takes seconds and is paid once per job, not per dump), to JSONL partitions.
 The two outputs are compared byte for byte (the partitions concatenated).
+
+Sharded layout (``--sharded``): the input split into --shards JSONL files, processed by
+``run_ray`` with 1 and then 2 actors (a local Ray instance of 2 CPUs started before each timing),
+then once in the partitions layout (the same articles in one file, 2 actors) for contrast. For each
+run: wall time and rate, and the driver's cost: CPU time of the driver process (all its threads,
+Ray's included), bytes it received from the workers (pickled events, as counted by the runner),
+bytes it read from any file or socket (``rchar`` of /proc/self/io) and the growth of its resident
+memory over the run (sampled every 20 ms), each per record. Every shard is checked byte for byte
+against the single-process local runner on that shard.
+
+    python -m scripts.bench.bench_ray --sharded                                  # ja+zh news, default config
+    python -m scripts.bench.bench_ray --sharded --small 200000 --rules-only     # 200,000 tiny articles
 """
 
 from __future__ import annotations
@@ -53,6 +65,146 @@ def build_input(data: Path, chars: int, out: Path) -> tuple[int, int]:
     return n, n_chars
 
 
+# --rules-only: tokenizers and the numeric rules, no statistical model (the driver's cost per
+# record is what --small measures; the pipeline's own speed is not the point there)
+RULES_ONLY = """
+[tokenizers.ja]
+factory = "fugashi"
+[tokenizers.zh]
+factory = "jieba"
+[[recognizers]]
+factory = "numeric"
+"""
+
+
+def split_input(src: Path, shards: int, out_dir: Path) -> list[Path]:
+    """``src``'s lines dealt into ``shards`` files of consecutive lines."""
+    lines = src.read_bytes().splitlines(keepends=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    per = -(-len(lines) // shards)
+    paths = []
+    for k in range(shards):
+        p = out_dir / f"shard-{k:03d}.jsonl"
+        p.write_bytes(b"".join(lines[k * per:(k + 1) * per]))
+        paths.append(p)
+    return paths
+
+
+def small_input(n: int, out: Path) -> int:
+    """n tiny ja/zh articles (one sentence each, a date and an amount); returns their characters."""
+    chars = 0
+    with out.open("w", encoding="utf-8") as fh:
+        for i in range(n):
+            text = (f"記事{i}。東京で{i % 28 + 1}日、売上高{i}億円と発表した。" if i % 2 else
+                    f"第{i}条。杭州{i % 12 + 1}月{i % 28 + 1}日公布营收{i}亿元。")
+            chars += len(text)
+            fh.write(json.dumps({"id": f"a{i}", "text": text}, ensure_ascii=False) + "\n")
+    return chars
+
+
+class DriverMeter:
+    """The driver process's CPU time, bytes read (rchar) and peak resident memory over a block."""
+
+    def __enter__(self) -> DriverMeter:
+        import resource
+        import threading
+
+        self._resource = resource
+        self.rss0 = self.peak = self._rss()
+        self.io0 = self._rchar()
+        ru = resource.getrusage(resource.RUSAGE_SELF)
+        self.cpu0 = ru.ru_utime + ru.ru_stime
+        self._stop = threading.Event()
+
+        def sample() -> None:
+            while not self._stop.wait(0.02):
+                self.peak = max(self.peak, self._rss())
+
+        self._thread = threading.Thread(target=sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        ru = self._resource.getrusage(self._resource.RUSAGE_SELF)
+        self.cpu = ru.ru_utime + ru.ru_stime - self.cpu0
+        self.rchar = self._rchar() - self.io0
+        self.rss_growth = self.peak - self.rss0
+
+    @staticmethod
+    def _rss() -> int:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        return 0
+
+    @staticmethod
+    def _rchar() -> int:
+        for line in Path("/proc/self/io").read_text().splitlines():
+            if line.startswith("rchar:"):
+                return int(line.split()[1])
+        return 0
+
+
+def sharded(args: argparse.Namespace) -> None:
+    import ray
+
+    from pipeline.config import load_config
+    from pipeline.runners.local import run
+    from pipeline.runners.ray_runner import run_ray
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmpd = Path(tmp)
+        if args.rules_only:
+            (tmpd / "rules-only.toml").write_text(RULES_ONLY)
+            cfg = load_config(tmpd / "rules-only.toml")
+        else:
+            cfg = load_config(args.config)
+        whole = tmpd / "all.jsonl"
+        if args.small:
+            n, n_chars = args.small, small_input(args.small, whole)
+        else:
+            n, n_chars = build_input(args.data, args.chars, whole)
+        shards = split_input(whole, args.shards, tmpd / "in")
+        print(f"input: {n} articles, {n_chars:,} characters in {len(shards)} shards; {os.cpu_count()} CPU cores; "
+              f"ray {ray.__version__}; load average {os.getloadavg()[0]:.1f}")
+        rates: dict[int, float] = {}
+        ok = True
+        for label, actors, inputs, kw in [("shards", 1, shards, {}), ("shards", 2, shards, {}),
+                                          ("partitions", 2, [whole], {"shards": False})]:
+            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+            out = tmpd / f"out-{label}-{actors}"
+            try:
+                with DriverMeter() as m:
+                    t0 = time.perf_counter()
+                    man = run_ray(cfg, inputs, out, num_actors=actors, **kw)
+                    dt = time.perf_counter() - t0
+            finally:
+                ray.shutdown()
+            recs = man["records"]
+            if label == "shards":
+                rates[actors] = n_chars / dt
+                received = man["driver"]["bytes_received"]
+            else:
+                received = sum(p["bytes"] for p in man["partitions"])  # every record passed the driver
+            print(f"  {label:<10} {actors} actor(s) {dt:7.1f} s {n_chars / dt:>9,.0f} chars/s {recs / dt:>8,.0f} records/s | "
+                  f"driver: CPU {m.cpu:5.1f} s ({m.cpu / recs * 1e6:6.1f} us/record), received "
+                  f"{received / recs:8.2f} B/record, rchar {m.rchar / recs:8.2f} B/record, RSS growth "
+                  f"{m.rss_growth / 2**20:6.1f} MiB  (load average {os.getloadavg()[0]:.1f})")
+            if label == "shards" and not args.small:
+                for path, entry in zip(shards, man["shards"]):
+                    run(cfg, [path], tmpd / "local.jsonl")
+                    if (out / entry["file"]).read_bytes() != (tmpd / "local.jsonl").read_bytes():
+                        ok = False
+                        print(f"  OUTPUT DIFFERS from the local runner: {entry['file']} ({path.name})")
+        print(f"scaling, 2 actors vs 1: {rates[2] / rates[1]:.2f}x")
+        if not args.small:
+            print(f"every shard == the local runner on that shard: {ok}")
+        if not ok:
+            sys.exit(1)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--chars", type=int, default=400_000)
@@ -64,7 +216,14 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=SHARED_DATA)
     ap.add_argument("--skip-local-1", action="store_true", help="skip the single-process local run")
     ap.add_argument("--repeat", type=int, default=3, help="rounds (each: local runs, then a Ray run)")
+    ap.add_argument("--sharded", action="store_true", help="the sharded layout with 1 and 2 actors (see above)")
+    ap.add_argument("--shards", type=int, default=8, help="--sharded: input shards")
+    ap.add_argument("--small", type=int, default=0, help="--sharded: N tiny synthetic articles instead of news")
+    ap.add_argument("--rules-only", action="store_true", help="--sharded: tokenizers + numeric rules only")
     args = ap.parse_args()
+    if args.sharded:
+        sharded(args)
+        return
 
     import ray
 
