@@ -4,7 +4,9 @@
     from pipeline.runners.ray_runner import run_ray
     manifest = run_ray(load_config(), ["dump.jsonl.gz"], "out/", address="auto", num_actors=32)
 
-How it works (Ray Data, streaming; docs/ray.md has the user's side):
+Several input files, a glob or a URI go to the sharded layout (``pipeline.runners.ray_shards``:
+the workers read and write each shard, resumably). One local input file gets the partitions
+layout described here (Ray Data, streaming; docs/ray.md has the user's side):
 
 - **Read.** One read task runs our own reader (``pipeline.io.readers.read_articles``) over all
   inputs, so ids, positions, error records for broken lines and ``meta`` fields are exactly the
@@ -37,7 +39,8 @@ How it works (Ray Data, streaming; docs/ray.md has the user's side):
   shuts its executor and actor pool down), the partition being written is closed, no manifest is
   written, and a Ray instance that ``run_ray`` started itself is shut down. A cluster it only
   connected to keeps running (the driver just disconnects), and a Ray that was already
-  initialised in the process is left as it was. There is no resume: the run is done again.
+  initialised in the process is left as it was. There is no resume in this layout: the run is
+  done again.
 """
 
 from __future__ import annotations

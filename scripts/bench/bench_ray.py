@@ -112,6 +112,7 @@ class DriverMeter:
         self._resource = resource
         self.rss0 = self.peak = self._rss()
         self.io0 = self._rchar()
+        self.own = 0
         ru = resource.getrusage(resource.RUSAGE_SELF)
         self.cpu0 = ru.ru_utime + ru.ru_stime
         self._stop = threading.Event()
@@ -129,25 +130,28 @@ class DriverMeter:
         self._thread.join()
         ru = self._resource.getrusage(self._resource.RUSAGE_SELF)
         self.cpu = ru.ru_utime + ru.ru_stime - self.cpu0
-        self.rchar = self._rchar() - self.io0
+        self.rchar = self._rchar() - self.io0 - self.own
         self.rss_growth = self.peak - self.rss0
 
-    @staticmethod
-    def _rss() -> int:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-        return 0
+    own = 0  # bytes this meter read from /proc itself (counted in rchar, subtracted)
 
-    @staticmethod
-    def _rchar() -> int:
-        for line in Path("/proc/self/io").read_text().splitlines():
-            if line.startswith("rchar:"):
+    def _proc(self, name: str, key: str) -> int:
+        text = Path(f"/proc/self/{name}").read_bytes()
+        self.own += len(text)
+        for line in text.decode().splitlines():
+            if line.startswith(key):
                 return int(line.split()[1])
         return 0
 
+    def _rss(self) -> int:
+        return self._proc("status", "VmRSS:") * 1024
+
+    def _rchar(self) -> int:
+        return self._proc("io", "rchar:")
+
 
 def sharded(args: argparse.Namespace) -> None:
+    import orjson
     import ray
 
     from pipeline.config import load_config
@@ -176,6 +180,8 @@ def sharded(args: argparse.Namespace) -> None:
             ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
             out = tmpd / f"out-{label}-{actors}"
             try:
+                # not measured: the driver's first imports and Ray's first tasks in this instance
+                run_ray(cfg, [ROOT / "corpora" / "sample.jsonl"], tmpd / "warm-up", num_actors=1, **kw)
                 with DriverMeter() as m:
                     t0 = time.perf_counter()
                     man = run_ray(cfg, inputs, out, num_actors=actors, **kw)
@@ -183,12 +189,17 @@ def sharded(args: argparse.Namespace) -> None:
             finally:
                 ray.shutdown()
             recs = man["records"]
+            busy = ""
             if label == "shards":
                 rates[actors] = n_chars / dt
                 received = man["driver"]["bytes_received"]
+                # the workers' own time on the shards (no actor start-up, model loading or idle tail)
+                work = sum(orjson.loads((out / f"shard-{k:05d}.summary.json").read_bytes())["seconds"]
+                           for k in range(len(shards)))
+                busy = f" ({n_chars / work:,.0f} chars/s per busy actor)"
             else:
                 received = sum(p["bytes"] for p in man["partitions"])  # every record passed the driver
-            print(f"  {label:<10} {actors} actor(s) {dt:7.1f} s {n_chars / dt:>9,.0f} chars/s {recs / dt:>8,.0f} records/s | "
+            print(f"  {label:<10} {actors} actor(s) {dt:7.1f} s {n_chars / dt:>9,.0f} chars/s{busy} {recs / dt:>8,.0f} records/s | "
                   f"driver: CPU {m.cpu:5.1f} s ({m.cpu / recs * 1e6:6.1f} us/record), received "
                   f"{received / recs:8.2f} B/record, rchar {m.rchar / recs:8.2f} B/record, RSS growth "
                   f"{m.rss_growth / 2**20:6.1f} MiB  (load average {os.getloadavg()[0]:.1f})")
@@ -198,7 +209,8 @@ def sharded(args: argparse.Namespace) -> None:
                     if (out / entry["file"]).read_bytes() != (tmpd / "local.jsonl").read_bytes():
                         ok = False
                         print(f"  OUTPUT DIFFERS from the local runner: {entry['file']} ({path.name})")
-        print(f"scaling, 2 actors vs 1: {rates[2] / rates[1]:.2f}x")
+        print(f"scaling, 2 actors vs 1 (end to end): {rates[2] / rates[1]:.2f}x; output "
+              f"{sum(p.stat().st_size for p in (tmpd / 'out-shards-2').glob('shard-*.jsonl')) / n_chars:.1f} bytes per input character")
         if not args.small:
             print(f"every shard == the local runner on that shard: {ok}")
         if not ok:
