@@ -117,3 +117,19 @@ def _register_shipped(shipped: dict[str, dict[str, list[bytes]]]) -> None:
                     continue
                 reg.register(name, func=fn)
                 break
+
+
+def actor_build_error(exc: BaseException) -> ConfigError:
+    """The ConfigError for an actor whose constructor failed: the pipeline could not be built
+    there (a model missing on a node, no GPU...); its last line says why."""
+    last = [ln.strip() for ln in str(exc).splitlines() if ln.strip()][-1]
+    return ConfigError(f"the pipeline could not be built in a Ray actor: {last}")
+
+
+def stopped(exc: Any, summary: Any, t0: float, line: str) -> None:
+    """Fill in the ``Interrupted`` that stops a Ray run: its summary so far and what to tell."""
+    import time
+
+    summary.seconds = time.perf_counter() - t0
+    exc.line = line
+    exc.summary = summary

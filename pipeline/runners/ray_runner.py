@@ -65,6 +65,8 @@ from pipeline.runners.ray_common import (  # noqa: F401 - RayNotInstalledError a
     _import_ray,
     _register_shipped,
     _ship_factories,
+    actor_build_error,
+    stopped,
 )
 
 FORMATS = ("jsonl", "parquet")
@@ -532,18 +534,14 @@ def _run(ray, config: Config, inputs: list[str], out_dir: Path, fmt: str, num_ac
             text = str(exc)
             if "creation task" not in text:
                 raise
-            # The pipeline could not be built in the actors (a model missing on a node, no GPU...).
-            last = [ln.strip() for ln in text.splitlines() if ln.strip()][-1]
-            raise ConfigError(f"the pipeline could not be built in a Ray actor: {last}") from exc
+            raise actor_build_error(exc) from exc
         finally:
             # Ends the stream now rather than when the iterator is collected: on an interrupt or
             # an error this cancels the dataset (Ray Data shuts its executor and actors down).
             batches.close()  # type: ignore[attr-defined]
     except Interrupted as exc:
-        summary.seconds = time.perf_counter() - t0
-        exc.line = (f"interrupted: {seen} records written to {out_dir} (no {MANIFEST}: the output is "
-                    "incomplete); run again to process everything")
-        exc.summary = summary
+        stopped(exc, summary, t0, f"interrupted: {seen} records written to {out_dir} (no {MANIFEST}: the output is "
+                                  "incomplete); run again to process everything")
         raise
     finally:
         parts.close()

@@ -58,10 +58,21 @@ from typing import Any
 import orjson
 
 from pipeline import __version__
-from pipeline.config import Config, ConfigError
+from pipeline.config import Config
 from pipeline.io.readers import InputPathError, _expand, check_inputs, read_articles
-from pipeline.runners.local import Interrupted, Summary, _chunks, _process_chunk, record_stats
-from pipeline.runners.ray_common import MANIFEST, _register_shipped
+from pipeline.runners.local import (
+    Interrupted,
+    Summary,
+    _chunks,
+    _process_chunk,
+    record_stats,
+)
+from pipeline.runners.ray_common import (
+    MANIFEST,
+    _register_shipped,
+    actor_build_error,
+    stopped,
+)
 from pipeline.serialize import error_record
 
 FORMATS = ("jsonl", "jsonl.gz", "jsonl.zst", "parquet")
@@ -396,8 +407,7 @@ def _prepare(out: Output, specs: list[dict[str, Any]], resume: bool) -> dict[int
                 done[spec["index"]] = doc
     keep = {s["file"] for s in specs if s["index"] in done} | {summary_name(i) for i in done}
     for name in names:
-        if name.startswith("shard-") and name not in keep and (name.endswith(".tmp") or name.endswith(SUMMARY_SUFFIX)
-                                                               or any(name.endswith("." + f) for f in FORMATS)):
+        if name.startswith("shard-") and name not in keep and name.endswith((".tmp", SUMMARY_SUFFIX, *FORMATS)):
             out.delete(name)
     return done
 
@@ -477,8 +487,7 @@ def run_shards(ray: Any, config: Config, shards: list[Shard], output: str, *, fm
                     raise RuntimeError(f"internal error: shard {job.spec['input']} ended without a summary") from None
                 except RayActorError as exc:
                     if getattr(exc, "actor_init_failed", False) or "creation task" in str(exc):
-                        last = [ln.strip() for ln in str(exc).splitlines() if ln.strip()][-1]
-                        raise ConfigError(f"the pipeline could not be built in a Ray actor: {last}") from exc
+                        raise actor_build_error(exc) from exc
                     del running[gen]
                     crashes += _died(job, task_retries)
                     if crashes > max_recover:
@@ -500,10 +509,8 @@ def run_shards(ray: Any, config: Config, shards: list[Shard], output: str, *, fm
                 else:
                     job.last = ev
     except Interrupted as exc:
-        total.seconds = time.perf_counter() - t0
-        exc.line = (f"interrupted: {len(done)} of {len(specs)} shards written to {output} (no {MANIFEST}: the "
-                    "output is incomplete); run again with --resume to process the rest")
-        exc.summary = total
+        stopped(exc, total, t0, f"interrupted: {len(done)} of {len(specs)} shards written to {output} (no "
+                                f"{MANIFEST}: the output is incomplete); run again with --resume to process the rest")
         raise
     finally:
         for actor in actors:

@@ -68,12 +68,8 @@ def build_input(data: Path, chars: int, out: Path) -> tuple[int, int]:
 # --rules-only: tokenizers and the numeric rules, no statistical model (the driver's cost per
 # record is what --small measures; the pipeline's own speed is not the point there)
 RULES_ONLY = """
-[tokenizers.ja]
-factory = "fugashi"
-[tokenizers.zh]
-factory = "jieba"
-[[recognizers]]
-factory = "numeric"
+tokenizers = { ja = { factory = "fugashi" }, zh = { factory = "jieba" } }
+recognizers = [{ factory = "numeric" }]
 """
 
 
