@@ -445,8 +445,9 @@ def run_shards(ray: Any, config: Config, shards: list[Shard], output: str, *, fm
     from pipeline.runners import local
 
     out = Output(output)
+    where = str(out.local) if out.local is not None else output  # absolute: workers run elsewhere
     specs = [{"index": i, "input": s.uri, "input_bytes": s.size, "file": output_name(i, fmt), "format": fmt,
-              "output": output, "config_hash": config.hash} for i, s in enumerate(shards)]
+              "output": where, "config_hash": config.hash} for i, s in enumerate(shards)]
     t0 = time.perf_counter()
     done = _prepare(out, specs, resume)
     total = Summary()
