@@ -14,7 +14,8 @@ like every other stage and the local and Ray runners treat pages alike.
   trafilatura) finds the publication date from the page's metadata and markup only
   (``extensive_search`` off: no guessing from free text), never later than the capture date.
 - Errors a page can end in (each an error record of stage ``read``): ``UndecodablePage``,
-  ``BrokenHTML`` (lxml cannot parse it), ``EmptyExtraction`` (no main text found). Stage
+  ``EmptyExtraction`` (no main text found: an empty page, markup lxml cannot parse, a page
+  without an article body). Stage
   ``language``: ``SkippedLanguage`` (see ``[pipeline] langs`` in docs/web-archives.md).
 
 The libraries are the optional extra ``web`` (``pip install -e ".[web]"``), imported on first use.
@@ -48,10 +49,6 @@ class PageError(Exception):
 
 
 class UndecodablePage(PageError):
-    pass
-
-
-class BrokenHTML(PageError):
     pass
 
 
@@ -185,14 +182,11 @@ def extract(article: Article, *, html_hash: bool = False, need_cjk: bool = False
         raise SkippedLanguage("the page has no Japanese or Chinese characters")
     max_date = (page.capture_date or date.today().isoformat())[:10]
     params = {"original_date": True, "extensive_search": False, "max_date": max_date, "outputformat": "%Y-%m-%d"}
-    try:
-        doc = libs["trafilatura"].bare_extraction(markup, url=article.url, with_metadata=True, include_comments=False,
-                                                  date_extraction_params=params)
-    except ValueError as exc:  # lxml: "Unicode strings with encoding declaration are not supported" etc.
-        raise BrokenHTML(f"the page cannot be parsed: {exc}") from None
+    doc = libs["trafilatura"].bare_extraction(markup, url=article.url, with_metadata=True, include_comments=False,
+                                              date_extraction_params=params)
     text = (doc.text or "") if doc is not None else ""
     if not text.strip():
-        raise EmptyExtraction("no main text found in the page")
+        raise EmptyExtraction("no main text found in the page (empty, unparseable, or no article body)")
     published, published_from = article.published, "input" if article.published else None
     if published is None and doc.date:
         published, published_from = doc.date, "page"

@@ -70,11 +70,17 @@ def iter_warc(path: Path, start_position: int) -> Iterator[Article | InputError]
     position = start_position
     skipped: Counter[str] = Counter()
     gz = path.name.lower().endswith(".gz")
-    last: tuple[int, int | None] | None = None
+    last: tuple[int, int | None] | None = None  # the last record's offset and Content-Length
+    # The item of the last record read is held back until the next record starts (which proves
+    # it whole) or, at the end of the file, until _tail_is_whole says so.
+    held: Article | InputError | None = None
     with open(path, "rb") as fh:
         records = fw.ArchiveIterator(fh, record_types=fw.WarcRecordType.any_type, parse_http=True)
         try:
             for rec in records:
+                if held is not None:
+                    yield held
+                    held = None
                 kind = str(rec.record_type).split(".")[-1]
                 declared = rec.headers.get("Content-Length")
                 last = (rec.stream_pos, int(declared) if declared and declared.isdigit() else None)
@@ -88,16 +94,23 @@ def iter_warc(path: Path, start_position: int) -> Iterator[Article | InputError]
                 capture = rec.headers.get("WARC-Date") or None
                 if capture:
                     source["warc_date"] = capture
-                item = _response(rec, path, record_id, url, capture, source, position)
-                yield item
+                held = _response(rec, path, record_id, url, capture, source, position)
                 position += 1
         except OSError as exc:  # FastWARC: "Invalid WARC header" and the like
-            yield InputError(f"{path.name}@{last[0] if last else 0}", "InvalidWARC",
-                             f"{path}: cannot read on after offset {last[0] if last else 0}: {exc}", position)
+            if held is not None:
+                yield held
+            at = last[0] if last else 0
+            yield InputError(f"{path.name}@{at}", "InvalidWARC", f"{path}: cannot read on after offset {at}: {exc}",
+                             position)
             return
     if last is not None and not _tail_is_whole(path, last[0], gz, last[1]):
-        yield InputError(f"{path.name}@{last[0]}", "TruncatedRecord",
-                         f"{path}: the file ends inside a record after offset {last[0]} (a partial download?)", position)
+        cut = f"{path}: the file ends inside the record at offset {last[0]} (a partial download?)"
+        if held is not None:
+            held = InputError(held.id, "TruncatedRecord", cut, held.position)
+        else:
+            held = InputError(f"{path.name}@{last[0]}", "TruncatedRecord", cut, position)
+    if held is not None:
+        yield held
     if skipped:
         counts = ", ".join(f"{n} {k}" for k, n in sorted(skipped.items()))
         print(f"shinbun: {path.name}: records that hold no page, not read: {counts}", file=sys.stderr)
