@@ -10,6 +10,7 @@ from web_pages import EN, JA, ZH_HANS, ZH_HANT, light_pipeline, page, write_warc
 
 from pipeline.io.readers import read_articles
 from pipeline.record import Article, InputError
+from tests.conftest import check_record
 
 from warcio.archiveiterator import ArchiveIterator  # noqa: E402  (web_pages skips without the extra)
 
@@ -74,6 +75,8 @@ def test_offsets_seek_back_to_the_record(warc_file):
 def test_records_charsets_and_errors(warc_file, filtered):
     recs = filtered.process_batch(list(read_articles([warc_file])))
     assert len(recs) == 8
+    for rec in recs:
+        check_record(rec)  # meta.source and the error records against the published schema
     expected = [  # text, lang, charset, charset_from
         (JA, "ja", "utf-8", "http"),
         (JA + "①", "ja", "cp932", "http"),
