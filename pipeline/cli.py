@@ -83,10 +83,11 @@ def _progress_printer(quiet: bool):
 @app.command()
 @_stops_on_signals
 def run(
-    inputs: Annotated[list[Path], typer.Argument(help="JSONL / .txt files, directories, .gz/.bz2/.xz/.zst, Parquet/CSV/Arrow, or a datasets save_to_disk folder.", show_default=False)],
+    inputs: Annotated[list[Path], typer.Argument(help="JSONL / .txt / .html / .warc(.gz) files, directories, .gz/.bz2/.xz/.zst, Parquet/CSV/Arrow, or a datasets save_to_disk folder.", show_default=False)],
     output: Annotated[str, typer.Option("-o", "--output", help="Output JSONL path (.gz/.zst to compress), or - for stdout.")] = "-",
     config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Config TOML (default: the packaged pipeline/default.toml).")] = None,
     errors: Annotated[Optional[Path], typer.Option("--errors", help="Also write error records to this JSONL file.")] = None,
+    langs: Annotated[Optional[str], typer.Option("--langs", help="Analyse only these languages, e.g. ja,zh (sets [pipeline] langs); other articles become SkippedLanguage error records.")] = None,
     workers: Annotated[int, typer.Option("--workers", "-w", help="Worker processes (default: the number of CPU cores).")] = 0,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run: keep the records already in OUTPUT and process the rest.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary on stderr.")] = False,
@@ -106,7 +107,7 @@ def run(
 
     try:
         check_inputs(inputs)
-        cfg = load_config(config)
+        cfg = load_config(config, {"pipeline.langs": [x.strip() for x in langs.split(",") if x.strip()]} if langs else None)
         from pipeline.core import Pipeline
 
         Pipeline(cfg)  # build once here so a bad config fails fast, before any worker starts

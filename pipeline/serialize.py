@@ -61,6 +61,8 @@ def to_record(doc: Document, meta: dict[str, Any], *, emit_tokens: bool = True) 
     rec["meta"] = dict(meta)
     if art.meta:
         rec["meta"]["input"] = art.meta
+    if art.source:
+        rec["meta"]["source"] = art.source
     return rec
 
 

@@ -9,6 +9,9 @@ Supported inputs
   (:mod:`pipeline.io.compression`; the usual suffixes are ``.gz``, ``.bz2``, ``.xz``, ``.zst``).
 - Whatever Hugging Face ``datasets`` loads from local files: ``.parquet``, ``.csv``, ``.arrow``,
   and a ``save_to_disk`` folder (recognised by its ``dataset_info.json``/``state.json``).
+- Web pages (``.html``/``.htm``, optionally compressed), WARC files (``.warc``, ``.warc.gz``: one
+  item per response record) and JSONL records with an ``html`` field instead of ``text``: see
+  :mod:`pipeline.io.warc` and :mod:`pipeline.io.html` (the optional extra ``web``).
 - A directory: every file below it, in sorted path order.
 
 Everything streams: a JSONL dump is read line by line and a dataset is iterated (memory-mapped
@@ -25,6 +28,8 @@ from typing import Any
 
 import orjson
 
+from pipeline.io import html as web_html
+from pipeline.io import warc
 from pipeline.io.compression import COMPRESSED_SUFFIXES, inner_suffix, open_binary
 from pipeline.record import Article, InputError
 
@@ -59,6 +64,9 @@ def article_from_mapping(obj: Any, fallback_id: str, position: int) -> ReadResul
     raw_id = obj.get("id")
     art_id = _as_str(raw_id) if raw_id not in (None, "") else fallback_id
     text = obj.get("text")
+    if text is None and isinstance(obj.get("html"), str):  # a web page: pipeline.io.html
+        _require_web()
+        return web_html.article_from_html_record(obj, art_id, position, ARTICLE_FIELDS)
     if text is None:
         return InputError(art_id, "MissingText", "record has no 'text' field", position)
     if not isinstance(text, str):
@@ -136,9 +144,25 @@ def _iter_dataset(path: Path, start_position: int) -> Iterator[ReadResult]:
         yield article_from_mapping(dict(row), f"{path.name}:{index}", start_position + index)
 
 
+def _require_web() -> None:
+    try:
+        web_html.require()
+    except web_html.WebExtraMissing as exc:
+        raise InputPathError(str(exc)) from None
+
+
+def _iter_web(path: Path, start_position: int) -> Iterator[ReadResult]:
+    _require_web()
+    if warc.is_warc(path):
+        return warc.iter_warc(path, start_position)
+    return web_html.iter_html_file(path, start_position)
+
+
 def _file_kind(path: Path) -> str:
     if _is_saved_dataset(path):
         return "dataset"
+    if warc.is_warc(path) or inner_suffix(path) in web_html.HTML_EXT:
+        return "web"
     suffix = inner_suffix(path)
     if suffix in JSONL_EXT:
         return "jsonl"
@@ -187,10 +211,10 @@ def read_articles(paths: Iterable[str | Path]) -> Iterator[ReadResult]:
             kind = _file_kind(path)
             if kind == "unknown":
                 # Inside a directory, an unsupported file is reported, never silently skipped.
-                yield InputError(path.name, "UnsupportedFile", f"{path}: unsupported file type (expected .jsonl, .txt, .parquet, .csv, .arrow, optionally compressed)", position)
+                yield InputError(path.name, "UnsupportedFile", f"{path}: unsupported file type (expected .jsonl, .txt, .html, .warc, .parquet, .csv, .arrow, optionally compressed)", position)
                 position += 1
                 continue
-            reader = {"jsonl": _iter_jsonl, "text": _iter_text_file, "dataset": _iter_dataset}[kind]
+            reader = {"jsonl": _iter_jsonl, "text": _iter_text_file, "dataset": _iter_dataset, "web": _iter_web}[kind]
             try:
                 for item in reader(path, position):
                     yield item
