@@ -218,20 +218,24 @@ def view(
     label: Annotated[Optional[list[str]], typer.Option("--label", help="Keep only entities with this label, and articles that have one (repeat or comma-separate).")] = None,
     query: Annotated[Optional[str], typer.Option("--query", help="Keep only articles whose id, title, text or an entity contains TEXT.")] = None,
     top: Annotated[int, typer.Option("--top", help="Top entities per label in the overview.")] = 10,
+    max_articles: Annotated[int, typer.Option("--max-articles", min=0, help="Embed the bodies of the first N records kept (0: all); the overview and corpus views count every record.")] = 1000,
+    aliases: Annotated[Optional[Path], typer.Option("--aliases", help="TSV of form<TAB>key lines that merge entity keys in the corpus views.")] = None,
 ) -> None:
-    """Write a self-contained HTML report: corpus overview, articles with highlighted entities, filters, search."""
+    """Write a self-contained HTML report: corpus overview, entity timeline, co-occurrence, KWIC, articles with highlighted entities, filters, search."""
     from pipeline.report.html import write_report
     from pipeline.report.records import iter_records
 
     _check_records_path(records)
+    al = _load_aliases(aliases)
     try:
         summary = write_report(iter_records(records, limit=limit), output, labels=_split_labels(label), query=query,
-                               top=top, title=f"shinbun: {records.name}")
+                               top=top, title=f"shinbun: {records.name}", max_articles=max_articles or None, aliases=al)
     except OSError as exc:
         _fail(str(exc))
     s = summary.stats
     typer.echo(f"shinbun: wrote {output}: {summary.included:,} of {summary.read:,} records "
-               f"({s.articles:,} articles, {s.errors:,} errors, {s.mentions:,} mentions)", err=True)
+               f"({s.articles:,} articles, {s.errors:,} errors, {s.mentions:,} mentions"
+               f"{'' if summary.embedded == summary.included else f'; {summary.embedded:,} article bodies embedded'})", err=True)
 
 
 @app.command()

@@ -275,17 +275,17 @@ def _pair_counts(index: CorpusIndex, keep: Sequence[bool], only: set[int] | None
 
 
 def cooccur_rows(index: CorpusIndex, *, min_count: int = 2, labels: Sequence[str] | None = None,
-                 entity: str | None = None) -> list[tuple[Any, ...]]:
+                 entity: str | None = None, ids: set[int] | None = None) -> list[tuple[Any, ...]]:
     """``COOCCUR_COLUMNS`` rows for the entity pairs that share at least ``min_count`` articles.
 
     ``labels``: only entities with these labels (default: all but MONEY, PERCENT and DATE);
     ``entity``: only pairs with an entity of that key (as typed: folded like keys, aliases
-    applied). Sorted by :func:`cooccur_sort_key`."""
+    applied); ``ids``: only pairs with one of these entity numbers. Sorted by :func:`cooccur_sort_key`."""
     if not index.pairs:
         raise ValueError("this index was built without pairs")
     lk = index.labels_keys
     keep = [(lab in labels) if labels else (lab not in NUMERIC_LABELS) for lab, _ in lk]
-    only = None
+    only = ids
     if entity is not None:
         wanted = {index.aliases(k) for k in query_keys(entity)}
         only = {i for i, (_, k) in enumerate(lk) if k in wanted}
