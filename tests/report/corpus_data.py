@@ -38,9 +38,12 @@ def _article(aid: str, lang: str, published: str | None, sentences: list[str], e
 
 
 def corpus_records() -> list[dict]:
+    a1 = _article("a1", "zh-Hans", "2024-01-05", ["腾讯与华为在深圳合作。", "腾讯表示满意。"],
+                  [("腾讯", "ORG", 0), ("华为", "ORG", 0), ("深圳", "GPE", 0), ("腾讯", "ORG", 1)])
+    for i in (0, 3):
+        a1["entities"][i].update(cluster=0, canonical="腾讯")
     return [
-        _article("a1", "zh-Hans", "2024-01-05", ["腾讯与华为在深圳合作。", "腾讯表示满意。"],
-                 [("腾讯", "ORG", 0), ("华为", "ORG", 0), ("深圳", "GPE", 0), ("腾讯", "ORG", 1)]),
+        a1,
         _article("a2", "zh-Hant", "2024-01-20", ["騰訊公布財報。", "陳菊紅出席。"],
                  [("騰訊", "ORG", 0), ("陳菊紅", "PERSON", 1)]),
         _article("a3", "ja", "2024-02-10", ["陳菊紅氏がテンセントを訪問した。", "広島で会見。"],
