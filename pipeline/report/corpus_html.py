@@ -2,8 +2,8 @@
 appear with the selected one, and its mentions in context.
 
 They are computed over every record the report keeps (:class:`pipeline.report.corpus.CorpusIndex`),
-also when only some article bodies are embedded, and sent to the page as one JSON block
-(``shinbun-corpus``) that the script below draws: the timeline as inline SVG (one ``rect`` per
+also when only some article bodies are embedded, and sent to the page as ``corpus`` in the
+report's JSON block; the script below (a block of its own after the report's script) draws them: the timeline as inline SVG (one ``rect`` per
 bucket and entity, with the article count in ``data-articles``), the co-occurrence table and the
 KWIC lines with ``textContent`` only. The label checkboxes and the entity filter of the side bar
 filter the entity list as they filter articles.
@@ -87,7 +87,7 @@ CSS = r"""
 #timeline .tl-name { width: 12rem; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 #timeline .tl-n { width: 4rem; text-align: right; color: var(--muted); font-variant-numeric: tabular-nums; }
 #timeline svg { display: block; }
-#timeline .tl-axis { font-size: 11px; color: var(--muted); margin-left: 12.5rem; display: flex; justify-content: space-between; max-width: 40rem; }
+#timeline .tl-axis { font-size: 11px; color: var(--muted); margin-left: calc(12rem + .5rem); display: flex; justify-content: space-between; }
 #kwic-panel table td.l { text-align: right; white-space: nowrap; color: #555; }
 #kwic-panel table td.r { white-space: nowrap; color: #555; }
 #kwic-panel table td.k { font-weight: 700; white-space: nowrap; }
@@ -96,8 +96,7 @@ CSS = r"""
 JS = r"""
 (function () {
   "use strict";
-  var C = JSON.parse(document.getElementById("shinbun-corpus").textContent);
-  var COLORS = JSON.parse(document.getElementById("shinbun-data").textContent).colors;
+  var DATA = JSON.parse(document.getElementById("shinbun-data").textContent), C = DATA.corpus, COLORS = DATA.colors;
   var $ = function (id) { return document.getElementById(id); };
   var tl = $("timeline"), co = $("co-panel"), kw = $("kwic-panel"), entQ = $("ent"), labelsBox = $("labels");
   var SVG = "http://www.w3.org/2000/svg", SHOWN = 12, selected = -1;
@@ -161,7 +160,13 @@ JS = r"""
       tl.appendChild(row);
     });
     if (!rows.length) tl.appendChild(el("p", "help", "No entity matches the filters."));
-    else if (nb) { var ax = el("div", "tl-axis"); ax.appendChild(el("span", null, C.buckets[0])); ax.appendChild(el("span", null, C.buckets[nb - 1])); tl.appendChild(ax); }
+    else if (nb) {
+      var ax = el("div", "tl-axis");
+      ax.style.width = (w * nb) + "px";
+      ax.appendChild(el("span", null, C.buckets[0]));
+      if (nb > 1) ax.appendChild(el("span", null, C.buckets[nb - 1]));
+      tl.appendChild(ax);
+    }
   }
   function table(caption, heads) {
     var t = el("table", "t"), tr = el("tr");

@@ -292,8 +292,9 @@ def write_report(records: Iterable[Record], path: str | Path, *, labels: Sequenc
     all_labels = sorted({lab for a in articles for lab in a["labels"]}, key=lambda x: (-stats.labels.get(x, {}).get("mentions", 0), x))
     data = {"articles": articles, "sources": list(sources), "colors": LABEL_COLORS, "default_color": DEFAULT_COLOR, "labels": all_labels,
             "langs": list(stats.languages)}
-    parts = {"TITLE": _e(title), "CSS": _CSS + CORPUS_CSS, "OVERVIEW": overview_html(stats, note), "DATA": embed_json(data), "JS": _JS,
-             "CORPUS": SECTION, "CORPUSDATA": embed_json(corpus_view_data(index)), "CORPUSJS": CORPUS_JS}
+    data["corpus"] = corpus_view_data(index)
+    parts = {"TITLE": _e(title), "CSS": _CSS + CORPUS_CSS, "OVERVIEW": overview_html(stats, note), "DATA": embed_json(data),
+             "JS": _JS + CORPUS_JS, "CORPUS": SECTION}
     page = re.sub(r"@@([A-Z]+)@@", lambda m: parts[m.group(1)], _TEMPLATE)  # one pass: inserted text is never rescanned
     Path(path).write_bytes(page.encode("utf-8", "replace"))
     return summary
@@ -659,8 +660,6 @@ _TEMPLATE = """<!DOCTYPE html>
 </main>
 <script type="application/json" id="shinbun-data">@@DATA@@</script>
 <script>@@JS@@</script>
-<script type="application/json" id="shinbun-corpus">@@CORPUSDATA@@</script>
-<script>@@CORPUSJS@@</script>
 </body>
 </html>
 """
