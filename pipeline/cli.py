@@ -372,7 +372,7 @@ def db_command(
     output: Annotated[Path, typer.Option("-o", "--output", help="The DuckDB file to write (replaced if it exists).")],
     aliases: Annotated[Optional[Path], typer.Option("--aliases", help="TSV of form<TAB>key lines that merge entity keys.")] = None,
     sentences: Annotated[bool, typer.Option("--sentences", help="Also a table of sentence spans.")] = False,
-    memory_limit: Annotated[str, typer.Option("--memory-limit", help="DuckDB's memory limit; beyond it DuckDB spills to disk.")] = "1GB",
+    memory_limit: Annotated[str, typer.Option("--memory-limit", help="DuckDB's memory limit; beyond it DuckDB spills to disk.")] = "512MB",
     limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N records.")] = None,
 ) -> None:
     """Load records into a DuckDB file: articles, mentions, clusters, entities, views for time, co-occurrence, KWIC (docs/corpus.md)."""

@@ -2,7 +2,8 @@
 
 The database is embedded (one file, no server). Records are read in a stream and inserted in
 batches of :data:`BATCH_RECORDS` through pyarrow, so Python memory does not grow with the corpus;
-DuckDB keeps its own memory under ``memory_limit`` and spills to disk. Tables (docs/corpus.md
+DuckDB keeps its buffers under ``memory_limit`` and spills to disk beyond it, so the peak memory
+of a load levels off once the database outgrows the limit (scripts/bench/bench_corpus.py). Tables (docs/corpus.md
 has example SQL):
 
 - ``articles``: one row per result record, ``seq`` (input order over all files, from 0),
@@ -123,7 +124,7 @@ def _create(con, name: str, schema: pa.Schema) -> None:
 
 
 def load(records: Iterable[Record], path: str | Path, *, aliases: Aliases | None = None, sentences: bool = False,
-         memory_limit: str = "1GB", threads: int | None = None) -> dict[str, Any]:
+         memory_limit: str = "512MB", threads: int | None = None) -> dict[str, Any]:
     """Write ``records`` into a new DuckDB file at ``path`` (an existing file is replaced);
     returns the ``corpus`` row as a dict."""
     import duckdb
