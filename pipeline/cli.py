@@ -351,17 +351,23 @@ def _check_output(output: str) -> None:
         _fail(str(exc))
 
 
+def _corpus_rows(sources: list[Path], aliases: Optional[Path], output: str, from_db, from_records, limit: Optional[int] = None):
+    """Rows of a corpus question: ``from_db(connection)`` when ``sources`` is a DuckDB file, else
+    ``from_records(records, aliases)``; fails before reading anything when ``output`` is unusable."""
+    _check_output(output)
+    con = _corpus_source(sources, aliases)
+    if con is not None:
+        return from_db(con)
+    return from_records(_records_of(sources, limit), _load_aliases(aliases))
+
+
 def _entities_by(records: Path, output: str, by: str, aliases: Optional[Path], limit: Optional[int]) -> None:
     from pipeline.report import corpus, db
 
     if by not in ("auto", *corpus.PERIODS):
         _fail(f"--by must be auto, day, week or month, got {by!r}")
-    _check_output(output)
-    con = _corpus_source([records], aliases)
-    if con is not None:
-        rows = db.timeline_rows(con, by)
-    else:
-        rows = corpus.timeline_rows(corpus.build_index(_records_of([records], limit), aliases=_load_aliases(aliases), pairs=False), by)
+    rows = _corpus_rows([records], aliases, output, lambda con: db.timeline_rows(con, by),
+                        lambda recs, al: corpus.timeline_rows(corpus.build_index(recs, aliases=al, pairs=False), by), limit)
     _write_table(rows, corpus.TIMELINE_COLUMNS, output, {})
 
 
@@ -400,14 +406,9 @@ def cooccur(
     """Entity pairs by shared articles and sentences, with lift and PMI."""
     from pipeline.report import corpus, db
 
-    _check_output(output)
-    labels = _split_labels(label)
-    con = _corpus_source(sources, aliases)
-    if con is not None:
-        rows = db.cooccur_rows(con, min_count=min_count, labels=labels, entity=entity)
-    else:
-        index = corpus.build_index(_records_of(sources), aliases=_load_aliases(aliases))
-        rows = corpus.cooccur_rows(index, min_count=min_count, labels=labels, entity=entity)
+    opts = {"min_count": min_count, "labels": _split_labels(label), "entity": entity}
+    rows = _corpus_rows(sources, aliases, output, lambda con: db.cooccur_rows(con, **opts),
+                        lambda recs, al: corpus.cooccur_rows(corpus.build_index(recs, aliases=al), **opts))
     _write_table(rows, corpus.COOCCUR_COLUMNS, output,
                  {"sentences": "int", "articles_a": "int", "articles_b": "int", "lift": "float", "pmi": "float"})
 
@@ -425,13 +426,9 @@ def kwic(
     """Keyword in context: every mention of an entity with its left and right context, article id and date."""
     from pipeline.report import corpus, db
 
-    _check_output(output)
     labels = _split_labels(label)
-    con = _corpus_source(sources, aliases)
-    if con is not None:
-        rows = db.kwic_rows(con, key, width=width, labels=labels)
-    else:
-        rows = corpus.kwic_rows(_records_of(sources), key, aliases=_load_aliases(aliases), width=width, labels=labels)
+    rows = _corpus_rows(sources, aliases, output, lambda con: db.kwic_rows(con, key, width=width, labels=labels),
+                        lambda recs, al: corpus.kwic_rows(recs, key, aliases=al, width=width, labels=labels))
     _write_table(rows, corpus.KWIC_COLUMNS, output, {})
 
 

@@ -3,7 +3,7 @@ appear with the selected one, and its mentions in context.
 
 They are computed over every record the report keeps (:class:`pipeline.report.corpus.CorpusIndex`),
 also when only some article bodies are embedded, and sent to the page as ``corpus`` in the
-report's JSON block; the script below (a block of its own after the report's script) draws them: the timeline as inline SVG (one ``rect`` per
+report's JSON block; the script below (after the report's script, whose helpers it uses) draws them: the timeline as inline SVG (one ``rect`` per
 bucket and entity, with the article count in ``data-articles``), the co-occurrence table and the
 KWIC lines with ``textContent`` only. The label checkboxes and the entity filter of the side bar
 filter the entity list as they filter articles.
@@ -96,18 +96,11 @@ CSS = r"""
 JS = r"""
 (function () {
   "use strict";
-  var DATA = JSON.parse(document.getElementById("shinbun-data").textContent), C = DATA.corpus, COLORS = DATA.colors;
+  var C = JSON.parse(document.getElementById("shinbun-data").textContent).corpus, R = window.shinbunReport;
+  var el = R.el, fold = R.fold, color = R.color;
   var $ = function (id) { return document.getElementById(id); };
   var tl = $("timeline"), co = $("co-panel"), kw = $("kwic-panel"), entQ = $("ent"), labelsBox = $("labels");
   var SVG = "http://www.w3.org/2000/svg", SHOWN = 12, selected = -1;
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
-    return e;
-  }
-  function fold(s) { return String(s).normalize("NFKC").toLowerCase(); }
-  function color(l) { return Object.prototype.hasOwnProperty.call(COLORS, l) ? COLORS[l] : "#dddddd"; }
   function offLabels() {  // labels whose checkbox is cleared (a label without a checkbox stays shown)
     var off = new Set();
     labelsBox.querySelectorAll("input").forEach(function (b) { if (!b.checked) off.add(b.value); });

@@ -626,6 +626,7 @@ _JS = r"""
   window.addEventListener("hashchange", route);
   applyFilters();
   route();
+  window.shinbunReport = { el: el, fold: fold, color: color };  // shared with the corpus views' script
   document.body.dataset.ready = "1";
 })();
 """

@@ -126,7 +126,7 @@ def main() -> None:
         print(f"generated {records} ({records.stat().st_size / 2**20:.1f} MiB) in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     shinbun = [sys.executable, "-m", "pipeline.cli"]
     results: dict[str, object] = {"articles": args.articles, "records_mib": round(records.stat().st_size / 2**20, 1), "db": []}
-    sizes = [(n, [str(records), "--limit", str(n)]) for n in sorted({max(1, args.articles // 10), max(1, args.articles // 2))]
+    sizes = [(n, [str(records), "--limit", str(n)]) for n in sorted({max(1, args.articles // 10), max(1, args.articles // 2)})]
     sizes += [(args.articles, [str(records)]), (3 * args.articles, [str(records)] * 3)]
     for n, inputs in sizes:
         out = args.workdir / f"corpus-{n}.duckdb"
