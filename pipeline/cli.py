@@ -357,6 +357,8 @@ def _corpus_rows(sources: list[Path], aliases: Optional[Path], output: str, from
     _check_output(output)
     con = _corpus_source(sources, aliases)
     if con is not None:
+        if limit is not None:
+            _fail("--limit applies to records files, not to a DuckDB file")
         return from_db(con)
     return from_records(_records_of(sources, limit), _load_aliases(aliases))
 
