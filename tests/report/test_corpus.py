@@ -358,6 +358,8 @@ def test_cli_aliases_and_errors(records_path, alias_path, tmp_path):
     assert _cli("db", records_path, "-o", db, "--aliases", alias_path).returncode == 0
     r = _cli("cooccur", db, "--aliases", alias_path)
     assert r.returncode == 2 and "aliases are applied when the database is written" in r.stderr
+    r = _cli("entities", db, "--by", "week", "--limit", "3")
+    assert r.returncode == 2 and "--limit applies to records files" in r.stderr
     r = _cli("kwic", "x", db, records_path)
     assert r.returncode == 2 and "one DuckDB file" in r.stderr
     r = _cli("cooccur", records_path, "-o", tmp_path / "x.xlsx")
