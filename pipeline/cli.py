@@ -219,20 +219,24 @@ def view(
     label: Annotated[Optional[list[str]], typer.Option("--label", help="Keep only entities with this label, and articles that have one (repeat or comma-separate).")] = None,
     query: Annotated[Optional[str], typer.Option("--query", help="Keep only articles whose id, title, text or an entity contains TEXT.")] = None,
     top: Annotated[int, typer.Option("--top", help="Top entities per label in the overview.")] = 10,
+    max_articles: Annotated[int, typer.Option("--max-articles", min=0, help="Embed the bodies of the first N records kept (0: all); the overview and corpus views count every record.")] = 1000,
+    aliases: Annotated[Optional[Path], typer.Option("--aliases", help="TSV of form<TAB>key lines that merge entity keys in the corpus views.")] = None,
 ) -> None:
-    """Write a self-contained HTML report: corpus overview, articles with highlighted entities, filters, search."""
+    """Write a self-contained HTML report: corpus overview, entity timeline, co-occurrence, KWIC, articles with highlighted entities, filters, search."""
     from pipeline.report.html import write_report
     from pipeline.report.records import iter_records
 
     _check_records_path(records)
+    al = _load_aliases(aliases)
     try:
         summary = write_report(iter_records(records, limit=limit), output, labels=_split_labels(label), query=query,
-                               top=top, title=f"shinbun: {records.name}")
+                               top=top, title=f"shinbun: {records.name}", max_articles=max_articles or None, aliases=al)
     except OSError as exc:
         _fail(str(exc))
     s = summary.stats
     typer.echo(f"shinbun: wrote {output}: {summary.included:,} of {summary.read:,} records "
-               f"({s.articles:,} articles, {s.errors:,} errors, {s.mentions:,} mentions)", err=True)
+               f"({s.articles:,} articles, {s.errors:,} errors, {s.mentions:,} mentions"
+               f"{'' if summary.embedded == summary.included else f'; {summary.embedded:,} article bodies embedded'})", err=True)
 
 
 @app.command()
@@ -242,11 +246,15 @@ def entities(
     output: Annotated[str, typer.Option("-o", "--output", help="Output .parquet, .csv or .jsonl (- for CSV on stdout).")] = "-",
     aggregate: Annotated[bool, typer.Option("--aggregate", help="One row per (label, canonical-or-text) with article and mention counts.")] = False,
     limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N records.")] = None,
+    by: Annotated[Optional[str], typer.Option("--by", help="Articles and mentions per entity key and day, week, month or auto (from the corpus's span); RECORDS may be a `shinbun db` file.")] = None,
+    aliases: Annotated[Optional[Path], typer.Option("--aliases", help="With --by: TSV of form<TAB>key lines that merge entity keys.")] = None,
 ) -> None:
     """Write a table of entity mentions (one row each), or with --aggregate one row per entity."""
     from pipeline.report.records import iter_records
     from pipeline.report.tables import OutputFormatError, output_format, write_aggregate, write_mentions
 
+    if by is not None:
+        return _entities_by(records, output, by, aliases, limit)
     _check_records_path(records)
     try:
         output_format(output)
@@ -285,6 +293,146 @@ def stats(
     console = Console()
     for table in stats_table(result):
         console.print(table)
+
+
+# --- Corpus questions: db, entities --by, cooccur, kwic (pipeline.report.corpus, pipeline.report.db) ---
+
+_SOURCES_HELP = "Records JSONL files written by `shinbun run` (.gz/.zst too), or one DuckDB file written by `shinbun db`."
+
+
+def _load_aliases(path: Optional[Path]):
+    from pipeline.report.corpus import AliasError, Aliases
+
+    try:
+        return Aliases.load(path)
+    except AliasError as exc:
+        _fail(str(exc))
+
+
+def _records_of(paths: list[Path], limit: Optional[int] = None):
+    import itertools
+
+    from pipeline.report.records import iter_records
+
+    for p in paths:
+        _check_records_path(p)
+    return itertools.islice(itertools.chain.from_iterable(iter_records(p) for p in paths), limit)
+
+
+def _corpus_source(paths: list[Path], aliases: Optional[Path]):
+    """A read-only DuckDB connection when ``paths`` is one DuckDB file, else None (records)."""
+    from pipeline.report.db import connect, is_duckdb
+
+    if not any(is_duckdb(p) for p in paths):
+        return None
+    if len(paths) != 1:
+        _fail("give one DuckDB file, or records files, not both")
+    if aliases is not None:
+        _fail("aliases are applied when the database is written: shinbun db --aliases FILE")
+    return connect(paths[0])
+
+
+def _write_table(rows, columns, output: str, kinds: dict[str, str]) -> None:
+    from pipeline.report.tables import OutputFormatError, write_rows
+
+    try:
+        n = write_rows(rows, columns, output, kinds)
+    except (OutputFormatError, OSError) as exc:
+        _fail(str(exc))
+    if output != "-":
+        typer.echo(f"shinbun: wrote {n:,} rows to {output}", err=True)
+
+
+def _check_output(output: str) -> None:
+    from pipeline.report.tables import OutputFormatError, output_format
+
+    try:
+        output_format(output)
+    except OutputFormatError as exc:
+        _fail(str(exc))
+
+
+def _corpus_rows(sources: list[Path], aliases: Optional[Path], output: str, from_db, from_records, limit: Optional[int] = None):
+    """Rows of a corpus question: ``from_db(connection)`` when ``sources`` is a DuckDB file, else
+    ``from_records(records, aliases)``; fails before reading anything when ``output`` is unusable."""
+    _check_output(output)
+    con = _corpus_source(sources, aliases)
+    if con is not None:
+        if limit is not None:
+            _fail("--limit applies to records files, not to a DuckDB file")
+        return from_db(con)
+    return from_records(_records_of(sources, limit), _load_aliases(aliases))
+
+
+def _entities_by(records: Path, output: str, by: str, aliases: Optional[Path], limit: Optional[int]) -> None:
+    from pipeline.report import corpus, db
+
+    if by not in ("auto", *corpus.PERIODS):
+        _fail(f"--by must be auto, day, week or month, got {by!r}")
+    rows = _corpus_rows([records], aliases, output, lambda con: db.timeline_rows(con, by),
+                        lambda recs, al: corpus.timeline_rows(corpus.build_index(recs, aliases=al, pairs=False), by), limit)
+    _write_table(rows, corpus.TIMELINE_COLUMNS, output, {})
+
+
+@app.command("db")
+@_stops_on_signals
+def db_command(
+    records: Annotated[list[Path], typer.Argument(help="Records JSONL files written by `shinbun run` (.gz/.zst too; - for stdin).", show_default=False)],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The DuckDB file to write (replaced if it exists).")],
+    aliases: Annotated[Optional[Path], typer.Option("--aliases", help="TSV of form<TAB>key lines that merge entity keys.")] = None,
+    sentences: Annotated[bool, typer.Option("--sentences", help="Also a table of sentence spans.")] = False,
+    memory_limit: Annotated[str, typer.Option("--memory-limit", help="DuckDB's memory limit; beyond it DuckDB spills to disk.")] = "512MB",
+    limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N records.")] = None,
+) -> None:
+    """Load records into a DuckDB file: articles, mentions, clusters, entities, views for time, co-occurrence, KWIC (docs/corpus.md)."""
+    from pipeline.report.db import load
+
+    al = _load_aliases(aliases)
+    try:
+        corpus = load(_records_of(records, limit), output, aliases=al, sentences=sentences, memory_limit=memory_limit)
+    except OSError as exc:
+        _fail(str(exc))
+    typer.echo(f"shinbun: wrote {output}: {corpus['articles']:,} articles ({corpus['dated_articles']:,} dated, "
+               f"{corpus['first_date'] or '-'} to {corpus['last_date'] or '-'})", err=True)
+
+
+@app.command()
+@_stops_on_signals
+def cooccur(
+    sources: Annotated[list[Path], typer.Argument(help=_SOURCES_HELP, show_default=False)],
+    output: Annotated[str, typer.Option("-o", "--output", help="Output .parquet, .csv or .jsonl (- for CSV on stdout).")] = "-",
+    min_count: Annotated[int, typer.Option("--min-count", min=1, help="Only pairs that share at least N articles.")] = 2,
+    label: Annotated[Optional[list[str]], typer.Option("--label", help="Only entities with this label (repeat or comma-separate; default: all but MONEY, PERCENT, DATE).")] = None,
+    entity: Annotated[Optional[str], typer.Option("--entity", help="Only pairs with this entity (any script form of its key).")] = None,
+    aliases: Annotated[Optional[Path], typer.Option("--aliases", help="TSV of form<TAB>key lines that merge entity keys (records only).")] = None,
+) -> None:
+    """Entity pairs by shared articles and sentences, with lift and PMI."""
+    from pipeline.report import corpus, db
+
+    opts = {"min_count": min_count, "labels": _split_labels(label), "entity": entity}
+    rows = _corpus_rows(sources, aliases, output, lambda con: db.cooccur_rows(con, **opts),
+                        lambda recs, al: corpus.cooccur_rows(corpus.build_index(recs, aliases=al), **opts))
+    _write_table(rows, corpus.COOCCUR_COLUMNS, output,
+                 {"sentences": "int", "articles_a": "int", "articles_b": "int", "lift": "float", "pmi": "float"})
+
+
+@app.command()
+@_stops_on_signals
+def kwic(
+    key: Annotated[str, typer.Argument(help="The entity: its key or any script form of it (騰訊 finds 腾讯).", show_default=False)],
+    sources: Annotated[list[Path], typer.Argument(help=_SOURCES_HELP, show_default=False)],
+    output: Annotated[str, typer.Option("-o", "--output", help="Output .parquet, .csv or .jsonl (- for CSV on stdout).")] = "-",
+    width: Annotated[int, typer.Option("--width", min=0, help="Characters of context on each side.")] = 30,
+    label: Annotated[Optional[list[str]], typer.Option("--label", help="Only mentions with this label.")] = None,
+    aliases: Annotated[Optional[Path], typer.Option("--aliases", help="TSV of form<TAB>key lines that merge entity keys (records only).")] = None,
+) -> None:
+    """Keyword in context: every mention of an entity with its left and right context, article id and date."""
+    from pipeline.report import corpus, db
+
+    labels = _split_labels(label)
+    rows = _corpus_rows(sources, aliases, output, lambda con: db.kwic_rows(con, key, width=width, labels=labels),
+                        lambda recs, al: corpus.kwic_rows(recs, key, aliases=al, width=width, labels=labels))
+    _write_table(rows, corpus.KWIC_COLUMNS, output, {})
 
 
 def main() -> None:

@@ -35,7 +35,7 @@ SCHEMA = pa.schema([
     ("entities", pa.list_(pa.struct([
         ("start", pa.int32()), ("end", pa.int32()), ("text", pa.string()), ("label", pa.string()),
         ("sentence", pa.int32()), ("source", pa.string()), ("score", pa.float64()),
-        ("cluster", pa.int32()), ("canonical", pa.string()),
+        ("cluster", pa.int32()), ("canonical", pa.string()), ("key", pa.string()),
         *[(f, pa.string()) for f in NORM_FIELDS], ("implicit_currency", pa.bool_()),
     ]))),
     ("warnings", pa.list_(pa.string())),
@@ -52,7 +52,7 @@ def to_row(rec: dict[str, Any]) -> dict[str, Any]:
     ents = []
     for e in rec["entities"]:
         norm = e.get("norm") or {}
-        flat = {k: e.get(k) for k in ("start", "end", "text", "label", "sentence", "source", "score", "cluster", "canonical")}
+        flat = {k: e.get(k) for k in ("start", "end", "text", "label", "sentence", "source", "score", "cluster", "canonical", "key")}
         for f in NORM_FIELDS:
             flat[f] = norm.get(f)
         flat["implicit_currency"] = norm.get("implicit_currency")

@@ -24,6 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.report.corpus import Aliases, CorpusIndex
+from pipeline.report.corpus_html import CSS as CORPUS_CSS
+from pipeline.report.corpus_html import JS as CORPUS_JS
+from pipeline.report.corpus_html import KWIC_LINES, KWIC_WIDTH, SECTION, corpus_view_data
 from pipeline.report.records import Record
 from pipeline.report.stats import Stats, StatsBuilder
 
@@ -35,6 +39,7 @@ LABEL_COLORS = {
     "QUANTITY": "#e4e7d2", "ORDINAL": "#e4e7d2", "CARDINAL": "#e4e7d2",
 }
 DEFAULT_COLOR = "#dddddd"
+MAX_ARTICLES = 1000  # article bodies embedded by default: ~6 KB each, so the page stays a few MB
 _LANG_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}$")
 _WS_ONLY = re.compile(r"^\s*$")
 
@@ -227,6 +232,7 @@ def overview_html(stats: Stats, note: str = "") -> str:
 class ReportSummary:
     read: int = 0       # records read (after --limit)
     included: int = 0   # records in the report
+    embedded: int = 0   # records whose article body is embedded (the first max_articles included)
     stats: Stats | None = None
 
 
@@ -242,12 +248,15 @@ def _matches(rec: Record, labels: set[str] | None, query: str | None) -> bool:
 
 
 def write_report(records: Iterable[Record], path: str | Path, *, labels: Sequence[str] | None = None,
-                 query: str | None = None, top: int = 10, title: str = "shinbun report") -> ReportSummary:
+                 query: str | None = None, top: int = 10, title: str = "shinbun report",
+                 max_articles: int | None = MAX_ARTICLES, aliases: Aliases | None = None) -> ReportSummary:
     """Write the HTML report of ``records`` to ``path``.
 
     ``labels``: keep only entities with these labels, and only articles that have one.
     ``query``: keep only articles whose id, title, text or an entity contains it (NFKC, case-folded).
-    Error records are always kept. The overview describes the records kept.
+    Error records are always kept. The overview and the corpus views (:mod:`pipeline.report.corpus_html`;
+    entity keys merged by ``aliases``) describe every record kept; the bodies of the first
+    ``max_articles`` of them (None: all) are embedded, and the page says so when that is not all.
     """
     label_set = set(labels) if labels else None
     q = _fold(query) if query else None
@@ -255,6 +264,7 @@ def write_report(records: Iterable[Record], path: str | Path, *, labels: Sequenc
     articles: list[dict[str, Any]] = []
     sources: dict[str, int] = {}
     summary = ReportSummary()
+    index = CorpusIndex(aliases=aliases or Aliases(), kwic_per_entity=KWIC_LINES, kwic_width=KWIC_WIDTH)
     for rec in records:
         summary.read += 1
         if label_set is not None and rec.error is None:
@@ -263,7 +273,10 @@ def write_report(records: Iterable[Record], path: str | Path, *, labels: Sequenc
             continue
         summary.included += 1
         builder.add(rec)
-        articles.append(article_data(rec, sources))
+        index.add(rec)
+        if max_articles is None or len(articles) < max_articles:
+            articles.append(article_data(rec, sources))
+    summary.embedded = len(articles)
     stats = builder.result()
     summary.stats = stats
     filters = []
@@ -272,10 +285,16 @@ def write_report(records: Iterable[Record], path: str | Path, *, labels: Sequenc
     if query:
         filters.append(f"query {query!r}")
     note = f"{summary.read:,} records read; {summary.included:,} kept by the filters ({'; '.join(filters)})." if filters else ""
+    if summary.embedded < summary.included:
+        note = (note + " " if note else "") + (
+            f"Article bodies: the first {summary.embedded:,} of the {summary.included:,} records are included (in input order); "
+            "the overview and the corpus views count all of them.")
     all_labels = sorted({lab for a in articles for lab in a["labels"]}, key=lambda x: (-stats.labels.get(x, {}).get("mentions", 0), x))
     data = {"articles": articles, "sources": list(sources), "colors": LABEL_COLORS, "default_color": DEFAULT_COLOR, "labels": all_labels,
             "langs": list(stats.languages)}
-    parts = {"TITLE": _e(title), "CSS": _CSS, "OVERVIEW": overview_html(stats, note), "DATA": embed_json(data), "JS": _JS}
+    data["corpus"] = corpus_view_data(index)
+    parts = {"TITLE": _e(title), "CSS": _CSS + CORPUS_CSS, "OVERVIEW": overview_html(stats, note), "DATA": embed_json(data),
+             "JS": _JS + CORPUS_JS, "CORPUS": SECTION}
     page = re.sub(r"@@([A-Z]+)@@", lambda m: parts[m.group(1)], _TEMPLATE)  # one pass: inserted text is never rescanned
     Path(path).write_bytes(page.encode("utf-8", "replace"))
     return summary
@@ -607,6 +626,7 @@ _JS = r"""
   window.addEventListener("hashchange", route);
   applyFilters();
   route();
+  window.shinbunReport = { el: el, fold: fold, color: color };  // shared with the corpus views' script
   document.body.dataset.ready = "1";
 })();
 """
@@ -635,6 +655,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <main id="main">
 <section id="overview">
 @@OVERVIEW@@
+@@CORPUS@@
 </section>
 <section id="article" class="hidden"></section>
 </main>

@@ -25,6 +25,7 @@ from typing import Any, BinaryIO
 import orjson
 
 from pipeline.io.compression import open_binary
+from pipeline.stages.entity_key import entity_key
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 NORM_FIELDS = ("value", "value_min", "value_max", "currency", "qualifier")
@@ -63,6 +64,7 @@ class Entity:
     qualifier: str | None = None
     cluster: int | None = None
     canonical: str | None = None
+    script_key: str = ""  # the record's cross-script ``key`` (computed the same way for records without one)
 
     @property
     def key(self) -> str:
@@ -82,6 +84,7 @@ class Record:
     url: str | None = None
     body: tuple[int, int] = (0, 0)
     boilerplate: list[tuple[int, int, str]] = field(default_factory=list)
+    sentences: list[tuple[int, int]] = field(default_factory=list)
     entities: list[Entity] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     invalid_entities: int = 0
@@ -95,7 +98,7 @@ def _error(rid: str, line: int, etype: str, message: str, stage: str = "read") -
     return Record(id=rid, line=line, error={"stage": stage, "type": etype, "message": message})
 
 
-def _entity(e: Any, text: str) -> Entity | None:
+def _entity(e: Any, text: str, lang: str) -> Entity | None:
     if not isinstance(e, dict):
         return None
     start, end, label = _int(e.get("start")), _int(e.get("end")), _str(e.get("label"))
@@ -109,6 +112,7 @@ def _entity(e: Any, text: str) -> Entity | None:
         score=float(score) if isinstance(score, (int, float)) and not isinstance(score, bool) else None,
         cluster=_int(e.get("cluster")), canonical=_str(e.get("canonical")),
     )
+    ent.script_key = _str(e.get("key")) or entity_key(ent.key, lang)
     norm = e.get("norm")
     if isinstance(norm, dict):
         for name in NORM_FIELDS:
@@ -149,9 +153,14 @@ def to_record(obj: Any, line: int, default_id: str) -> Record:
             s, e = _int(b.get("start")), _int(b.get("end"))
             if s is not None and e is not None and 0 <= s < e <= n:
                 rec.boilerplate.append((s, e, _str(b.get("reason")) or "boilerplate"))
+    sents = obj.get("sentences")
+    for b in sents if isinstance(sents, list) else ():
+        s, e = (_int(b.get("start")), _int(b.get("end"))) if isinstance(b, dict) else (None, None)
+        if s is not None and e is not None and 0 <= s <= e <= n:
+            rec.sentences.append((s, e))
     ents = obj.get("entities")
     for e in ents if isinstance(ents, list) else ():
-        ent = _entity(e, text)
+        ent = _entity(e, text, rec.lang)
         if ent is None:
             rec.invalid_entities += 1
         else:

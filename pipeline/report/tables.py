@@ -99,23 +99,33 @@ def aggregate_rows(records: Iterable[Record]) -> list[tuple[str, str, int, int]]
     return counter.rows()
 
 
-def _arrow_schema(columns: tuple[str, ...]):
+def _arrow_schema(columns: tuple[str, ...], kinds: dict[str, str] | None = None):
     import pyarrow as pa
 
     types = {c: pa.int64() if c in _INT_COLUMNS else pa.string() for c in columns}
     if "score" in types:
         types["score"] = pa.float64()
+    for c, kind in (kinds or {}).items():
+        types[c] = {"int": pa.int64(), "float": pa.float64()}[kind]
     return pa.schema([(c, types[c]) for c in columns])
 
 
-def _write(rows: Iterable[tuple[Any, ...]], columns: tuple[str, ...], path: str | Path) -> int:
+def write_rows(rows: Iterable[tuple[Any, ...]], columns: tuple[str, ...], path: str | Path,
+               kinds: dict[str, str] | None = None) -> int:
+    """Write ``rows`` (tuples in ``columns`` order) to ``path`` (format by extension); ``kinds``
+    names the columns that are ``int`` or ``float`` beyond the mention table's. Returns the row count."""
+    return _write(rows, columns, path, kinds)
+
+
+def _write(rows: Iterable[tuple[Any, ...]], columns: tuple[str, ...], path: str | Path,
+           kinds: dict[str, str] | None = None) -> int:
     fmt = output_format(path)
     n = 0
     if fmt == ".parquet":
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        schema = _arrow_schema(columns)
+        schema = _arrow_schema(columns, kinds)
         with pq.ParquetWriter(str(path), schema) as writer:
             batch: list[tuple[Any, ...]] = []
 
