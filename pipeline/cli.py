@@ -80,12 +80,25 @@ def _progress_printer(quiet: bool):
     return log, None
 
 
+def _load_config(path: Optional[Path], sets: Optional[list[str]], no_tokens: bool = False, extra: Optional[dict] = None):
+    """The packaged default + ``-c`` file + ``--set`` items (+ ``extra`` dotted settings from other options)."""
+    from pipeline.config import load_config, parse_override
+
+    overrides = dict(parse_override(item) for item in sets or ())
+    if no_tokens:
+        overrides["pipeline.emit_tokens"] = False
+    overrides.update(extra or {})
+    return load_config(path, overrides)
+
+
 @app.command()
 @_stops_on_signals
 def run(
     inputs: Annotated[list[Path], typer.Argument(help="JSONL / .txt files, directories, .gz/.bz2/.xz/.zst, Parquet/CSV/Arrow, or a datasets save_to_disk folder.", show_default=False)],
     output: Annotated[str, typer.Option("-o", "--output", help="Output JSONL path (.gz/.zst to compress), or - for stdout.")] = "-",
-    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Config TOML (default: the packaged pipeline/default.toml).")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Config TOML layered on the packaged pipeline/default.toml: it sets only what it changes (a [[recognizers]] list replaces the default list whole).")] = None,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="Override one setting, KEY=VALUE with a dotted key and a TOML value, e.g. pipeline.emit_tokens=false or recognizers.2.style_alpha=0.5 (repeatable).")] = None,
+    no_tokens: Annotated[bool, typer.Option("--no-tokens", help="Leave tokens out of the records (same as --set pipeline.emit_tokens=false).")] = False,
     errors: Annotated[Optional[Path], typer.Option("--errors", help="Also write error records to this JSONL file.")] = None,
     workers: Annotated[int, typer.Option("--workers", "-w", help="Worker processes (default: the number of CPU cores).")] = 0,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run: keep the records already in OUTPUT and process the rest.")] = False,
@@ -100,13 +113,13 @@ def run(
 
     import orjson
 
-    from pipeline.config import ConfigError, load_config
+    from pipeline.config import ConfigError
     from pipeline.io.readers import InputPathError, check_inputs
     from pipeline.runners.local import run as run_local
 
     try:
         check_inputs(inputs)
-        cfg = load_config(config)
+        cfg = _load_config(config, set_, no_tokens)
         from pipeline.core import Pipeline
 
         Pipeline(cfg)  # build once here so a bad config fails fast, before any worker starts

@@ -77,3 +77,31 @@ def test_a_bad_recogniser_setting_is_a_config_error(tmp_path, sample_path):
         r = shinbun("run", sample_path, "-o", tmp_path / "o.jsonl", "-c", cfg, "--quiet", "--workers", "1")
         assert r.returncode == 2, r.stderr
         assert message in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_partial_config_keeps_the_default_recognisers(tmp_path, sample_path):
+    """`-c` with only `[pipeline] emit_tokens = false` gives the default's entities, without tokens;
+    --no-tokens and --set give the same records (same resolved config, same hash)."""
+    part = tmp_path / "my.toml"
+    part.write_text("[pipeline]\nemit_tokens = false\n", encoding="utf-8")
+    outs = {}
+    for name, args in {"default": (), "partial": ("-c", part), "no_tokens": ("--no-tokens",),
+                       "set": ("--set", "pipeline.emit_tokens=false")}.items():
+        out = tmp_path / f"{name}.jsonl"
+        r = shinbun("run", sample_path, "-o", out, "--quiet", "--workers", "1", *args)
+        assert r.returncode == 0, r.stderr
+        outs[name] = [orjson.loads(x) for x in out.read_bytes().splitlines()]
+    default = outs["default"]
+    assert sum(len(r["entities"]) for r in default) > 50
+    assert all("tokens" in r for r in default)
+    for name in ("partial", "no_tokens", "set"):
+        assert [r["entities"] for r in outs[name]] == [r["entities"] for r in default]
+        assert all("tokens" not in r for r in outs[name])
+        assert [m["name"] for m in outs[name][0]["meta"]["models"]] == [m["name"] for m in default[0]["meta"]["models"]]
+    assert outs["partial"] == outs["no_tokens"] == outs["set"]
+
+
+def test_a_bad_override_is_one_line_and_status_2(tmp_path, sample_path):
+    r = shinbun("run", sample_path, "-o", tmp_path / "o.jsonl", "--set", "recognizers.7.model=x")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip() == "shinbun: error: override 'recognizers.7.model': recognizers is an array of 3; use an index 0-2"
