@@ -217,15 +217,26 @@ def _split_labels(labels: Optional[list[str]]) -> Optional[list[str]]:
     return out or None
 
 
-def _check_records_path(path: Path) -> None:
+def _records(path: Path, limit: Optional[int]):
+    """The records of ``path`` (JSONL, compressed or not, or Parquet; ``-``: stdin), or exit 2
+    with one line when it is missing or not a records file."""
+    from pipeline.report.records import RecordsFormatError, iter_records
+
     if str(path) != "-" and not path.is_file():
         _fail(f"no such records file: {path}")
+    try:
+        return iter_records(path, limit=limit)
+    except (RecordsFormatError, OSError) as exc:
+        _fail(str(exc))
+
+
+RECORDS_HELP = "Records written by `shinbun run`: JSONL (.gz/.zst too; - for stdin) or Parquet."
 
 
 @app.command()
 @_stops_on_signals
 def view(
-    records: Annotated[Path, typer.Argument(help="Records JSONL written by `shinbun run` (.gz/.zst too; - for stdin).", show_default=False)],
+    records: Annotated[Path, typer.Argument(help=RECORDS_HELP, show_default=False)],
     output: Annotated[Path, typer.Option("-o", "--output", help="The HTML file to write.")],
     limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N records.")] = None,
     label: Annotated[Optional[list[str]], typer.Option("--label", help="Keep only entities with this label, and articles that have one (repeat or comma-separate).")] = None,
@@ -234,11 +245,10 @@ def view(
 ) -> None:
     """Write a self-contained HTML report: corpus overview, articles with highlighted entities, filters, search."""
     from pipeline.report.html import write_report
-    from pipeline.report.records import iter_records
 
-    _check_records_path(records)
+    recs = _records(records, limit)
     try:
-        summary = write_report(iter_records(records, limit=limit), output, labels=_split_labels(label), query=query,
+        summary = write_report(recs, output, labels=_split_labels(label), query=query,
                                top=top, title=f"shinbun: {records.name}")
     except OSError as exc:
         _fail(str(exc))
@@ -250,20 +260,22 @@ def view(
 @app.command()
 @_stops_on_signals
 def entities(
-    records: Annotated[Path, typer.Argument(help="Records JSONL written by `shinbun run` (.gz/.zst too; - for stdin).", show_default=False)],
+    records: Annotated[Path, typer.Argument(help=RECORDS_HELP, show_default=False)],
     output: Annotated[str, typer.Option("-o", "--output", help="Output .parquet, .csv or .jsonl (- for CSV on stdout).")] = "-",
     aggregate: Annotated[bool, typer.Option("--aggregate", help="One row per (label, canonical-or-text) with article and mention counts.")] = False,
     limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N records.")] = None,
 ) -> None:
     """Write a table of entity mentions (one row each), or with --aggregate one row per entity."""
-    from pipeline.report.records import iter_records
     from pipeline.report.tables import OutputFormatError, output_format, write_aggregate, write_mentions
 
-    _check_records_path(records)
     try:
         output_format(output)
+    except OutputFormatError as exc:
+        _fail(str(exc))
+    recs = _records(records, limit)
+    try:
         write = write_aggregate if aggregate else write_mentions
-        n = write(iter_records(records, limit=limit), output)
+        n = write(recs, output)
     except (OutputFormatError, OSError) as exc:
         _fail(str(exc))
     if output != "-":
@@ -273,7 +285,7 @@ def entities(
 @app.command()
 @_stops_on_signals
 def stats(
-    records: Annotated[Path, typer.Argument(help="Records JSONL written by `shinbun run` (.gz/.zst too; - for stdin).", show_default=False)],
+    records: Annotated[Path, typer.Argument(help=RECORDS_HELP, show_default=False)],
     as_json: Annotated[bool, typer.Option("--json", help="Print the numbers as JSON.")] = False,
     top: Annotated[int, typer.Option("--top", help="Top entities per label.")] = 10,
     limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N records.")] = None,
@@ -281,12 +293,11 @@ def stats(
     """Overview numbers of a records file: articles, characters, languages, errors, entities per label, top entities."""
     import orjson
 
-    from pipeline.report.records import iter_records
     from pipeline.report.stats import compute_stats, stats_table
 
-    _check_records_path(records)
+    recs = _records(records, limit)
     try:
-        result = compute_stats(iter_records(records, limit=limit), top=top)
+        result = compute_stats(recs, top=top)
     except OSError as exc:
         _fail(str(exc))
     if as_json:

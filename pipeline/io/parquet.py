@@ -44,6 +44,68 @@ SCHEMA = pa.schema([
 ])
 
 
+PARQUET_MAGIC = b"PAR1"
+_RECORD_COLUMNS = ("id", "text", "entities", "error", "meta")
+
+
+class ParquetRecordsError(ValueError):
+    """A Parquet file that is not one of shinbun's records files."""
+
+
+def is_parquet(path: str | Path) -> bool:
+    """Whether ``path`` is a Parquet file, from its first bytes (``PAR1``), whatever its name."""
+    with open(path, "rb") as fh:
+        return fh.read(4) == PARQUET_MAGIC
+
+
+def from_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A Parquet row -> the JSON record it was written from (:func:`to_row` undone)."""
+    if row.get("error") is not None:
+        return {"id": row["id"], "error": row["error"]}
+    rec: dict[str, Any] = {"id": row["id"], "lang": row["lang"], "text": row["text"]}
+    for key in ("title", "published", "url"):
+        if row.get(key) is not None:
+            rec[key] = row[key]
+    body = row.get("body") or {"start": 0, "end": 0}
+    rec["body"] = [body["start"], body["end"]]
+    rec["boilerplate"] = row.get("boilerplate") or []
+    rec["sentences"] = row.get("sentences") or []
+    if row.get("tokens") is not None:
+        rec["tokens"] = [{k: v for k, v in t.items() if v is not None} for t in row["tokens"]]
+    ents = []
+    for flat in row.get("entities") or []:
+        e = {k: flat.get(k) for k in ("start", "end", "text", "label", "sentence", "source")}
+        if flat.get("score") is not None:
+            e["score"] = flat["score"]
+        norm = {f: flat[f] for f in (*NORM_FIELDS, "implicit_currency") if flat.get(f) is not None}
+        if norm:
+            e["norm"] = norm
+        if flat.get("cluster") is not None:
+            e["cluster"] = flat["cluster"]
+            e["canonical"] = flat.get("canonical")
+        ents.append(e)
+    rec["entities"] = ents
+    if row.get("warnings"):
+        rec["warnings"] = row["warnings"]
+    meta = row.get("meta")
+    rec["meta"] = orjson.loads(meta) if isinstance(meta, str) else meta
+    return rec
+
+
+def iter_parquet_records(path: str | Path, batch_size: int = 1000):
+    """The records of a Parquet file written by ``shinbun run``, one dict per row, streamed in
+    batches. Raises :class:`ParquetRecordsError` (at once) for other Parquet files."""
+    try:
+        pf = pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise ParquetRecordsError(f"unreadable Parquet file ({exc})") from None
+    names = set(pf.schema_arrow.names)
+    missing = [c for c in _RECORD_COLUMNS if c not in names]
+    if missing:
+        raise ParquetRecordsError(f"a Parquet file without shinbun's record columns ({', '.join(missing)} missing)")
+    return (from_row(row) for batch in pf.iter_batches(batch_size=batch_size) for row in batch.to_pylist())
+
+
 def to_row(rec: dict[str, Any]) -> dict[str, Any]:
     if "error" in rec:
         return {"id": rec["id"], "error": rec["error"]}
