@@ -94,11 +94,17 @@ def _load_config(path: Optional[Path], sets: Optional[list[str]], no_tokens: boo
 @app.command()
 @_stops_on_signals
 def run(
-    inputs: Annotated[list[Path], typer.Argument(help="JSONL / .txt files, directories, .gz/.bz2/.xz/.zst, Parquet/CSV/Arrow, or a datasets save_to_disk folder.", show_default=False)],
+    inputs: Annotated[list[Path], typer.Argument(help="JSONL / .txt files, directories, .gz/.bz2/.xz/.zst, Parquet/CSV/Arrow, a datasets save_to_disk folder, or - for JSONL on stdin.", show_default=False)],
     output: Annotated[str, typer.Option("-o", "--output", help="Output JSONL path (.gz/.zst to compress), or - for stdout.")] = "-",
     config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Config TOML layered on the packaged pipeline/default.toml: it sets only what it changes (a [[recognizers]] list replaces the default list whole).")] = None,
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="Override one setting, KEY=VALUE with a dotted key and a TOML value, e.g. pipeline.emit_tokens=false or recognizers.2.style_alpha=0.5 (repeatable).")] = None,
     no_tokens: Annotated[bool, typer.Option("--no-tokens", help="Leave tokens out of the records (same as --set pipeline.emit_tokens=false).")] = False,
+    text_field: Annotated[Optional[str], typer.Option("--text-field", help="The input field (JSONL key, CSV/Parquet column) holding the article text [default: text].", show_default=False)] = None,
+    id_field: Annotated[Optional[str], typer.Option("--id-field", help="The input field holding the id [default: id].", show_default=False)] = None,
+    date_field: Annotated[Optional[str], typer.Option("--date-field", help="The input field holding the publication date [default: published].", show_default=False)] = None,
+    title_field: Annotated[Optional[str], typer.Option("--title-field", help="The input field holding the title [default: title].", show_default=False)] = None,
+    lang_field: Annotated[Optional[str], typer.Option("--lang-field", help="The input field holding the language code [default: lang].", show_default=False)] = None,
+    lang: Annotated[Optional[str], typer.Option("--lang", help="Language of the records that give none (ja, zh, zh-Hans, zh-Hant); by default it is detected.", show_default=False)] = None,
     errors: Annotated[Optional[Path], typer.Option("--errors", help="Also write error records to this JSONL file.")] = None,
     workers: Annotated[int, typer.Option("--workers", "-w", help="Worker processes (default: the number of CPU cores).")] = 0,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run: keep the records already in OUTPUT and process the rest.")] = False,
@@ -117,11 +123,17 @@ def run(
     from pipeline.io.readers import InputPathError, check_inputs
     from pipeline.runners.local import run as run_local
 
+    mapping = {"text_field": text_field, "id_field": id_field, "date_field": date_field, "title_field": title_field,
+               "lang_field": lang_field, "lang": lang}
     try:
         check_inputs(inputs)
-        cfg = _load_config(config, set_, no_tokens)
-        from pipeline.core import Pipeline
+        cfg = _load_config(config, set_, no_tokens, {f"input.{k}": v for k, v in mapping.items() if v is not None})
+        from pipeline.core import KNOWN_LANGS, Pipeline
+        from pipeline.runners.local import input_fields
 
+        default_lang = input_fields(cfg).default_lang
+        if default_lang is not None and default_lang.strip().lower() not in KNOWN_LANGS:
+            raise ConfigError(f"unknown language {default_lang!r} (known: ja, zh, zh-Hans, zh-Hant, und)")
         Pipeline(cfg)  # build once here so a bad config fails fast, before any worker starts
     except (ConfigError, InputPathError) as exc:
         _fail(str(exc))
@@ -130,6 +142,8 @@ def run(
     if engine == "ray":
         if output == "-":
             _fail("--engine ray writes a directory of partitions: give -o OUTDIR")
+        if cfg.section("input") or any(str(p) == "-" for p in inputs):
+            _fail("--engine ray reads input files with the default field names: no stdin, --*-field, --lang or [input]")
         from pipeline.runners.ray_runner import run_ray
 
         try:

@@ -52,8 +52,11 @@ class Config:
 
     @property
     def hash(self) -> str:
-        """Stable hash of the settings (not of the file's formatting or comments)."""
-        canonical = orjson.dumps(self.data, option=orjson.OPT_SORT_KEYS)
+        """Stable hash of the settings (not of the file's formatting or comments). The ``[input]``
+        section is left out: it says where to find the text in the input records, not how text is
+        analysed, so a CSV read with ``--text-field content`` gives the same records as JSONL."""
+        analysed = {k: v for k, v in self.data.items() if k != "input"}
+        canonical = orjson.dumps(analysed, option=orjson.OPT_SORT_KEYS)
         return hashlib.sha256(canonical).hexdigest()[:16]
 
     def section(self, name: str) -> dict[str, Any]:

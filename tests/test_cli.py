@@ -105,3 +105,34 @@ def test_a_bad_override_is_one_line_and_status_2(tmp_path, sample_path):
     r = shinbun("run", sample_path, "-o", tmp_path / "o.jsonl", "--set", "recognizers.7.model=x")
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert r.stderr.strip() == "shinbun: error: override 'recognizers.7.model': recognizers is an array of 3; use an index 0-2"
+
+
+def test_input_field_options_stdin_and_lang(tmp_path):
+    """A CSV whose text column is `content`, read with --text-field content, gives the records of the
+    same articles as JSONL; `-` reads JSONL from stdin; --lang fills in the language of records
+    without one; an unknown --lang is refused."""
+    import pandas as pd
+
+    from tests.conftest import LIGHT_CONFIG
+
+    cfg = tmp_path / "light.toml"
+    cfg.write_text(LIGHT_CONFIG, encoding="utf-8")
+    rows = [{"id": "j1", "text": "トヨタ自動車は2012年7月5日、100億円を投資した。", "published": "2012-07-05 10:00:00+0900"},
+            {"id": "z1", "text": "北京今天下雪。"}]
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+    csv = tmp_path / "in.csv"
+    pd.DataFrame([{"content": r["text"], "id": r["id"], "published": r.get("published")} for r in rows]).to_csv(csv, index=False)
+    common = ("-c", cfg, "--quiet", "--workers", "1", "-o", "-")
+    a = shinbun("run", src, *common)
+    b = shinbun("run", csv, "--text-field", "content", *common)
+    c = shinbun("run", "-", *common, input=src.read_text(encoding="utf-8"))
+    assert a.returncode == b.returncode == c.returncode == 0, a.stderr + b.stderr + c.stderr
+    assert [orjson.loads(x) for x in b.stdout.splitlines()] == [orjson.loads(x) for x in a.stdout.splitlines()]
+    assert c.stdout == a.stdout
+    langs = [orjson.loads(x)["lang"] for x in shinbun("run", src, "--lang", "ja", *common).stdout.splitlines()]
+    assert langs == ["ja", "ja"]
+    r = shinbun("run", src, "--lang", "japanese", *common)
+    assert r.returncode == 2 and r.stderr == "shinbun: error: unknown language 'japanese' (known: ja, zh, zh-Hans, zh-Hant, und)\n"
+    missing = shinbun("run", csv, *common)
+    assert json.loads(missing.stdout.splitlines()[0])["error"]["message"] == "record has no 'text' field (its fields: 'content', 'id', 'published')"
