@@ -113,6 +113,7 @@ def run(
     engine: Annotated[str, typer.Option("--engine", help="local (processes on this machine) or ray (Ray Data; OUTPUT is then a directory of partitions + manifest.json).")] = "local",
     address: Annotated[Optional[str], typer.Option("--address", help="Ray cluster address (with --engine ray); default: RAY_ADDRESS or a local instance.")] = None,
     ray_format: Annotated[str, typer.Option("--ray-format", help="Partition format with --engine ray: jsonl or parquet.")] = "jsonl",
+    max_error_rate: Annotated[Optional[float], typer.Option("--max-error-rate", min=0.0, max=1.0, help="Exit with status 3 when more than this share of the records are error records (e.g. 0.05). Status 3 also when every record is one.", show_default=False)] = None,
 ) -> None:
     """Process articles and write one JSON record per input article (errors included, in input order)."""
     import os
@@ -155,6 +156,7 @@ def run(
             summary_json.write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
         if not quiet:
             typer.echo(f"ray: {manifest.get('articles', 0)} articles, {manifest.get('errors', 0)} errors -> {output}", err=True)
+        _check_errors(manifest.get("articles", 0), manifest.get("errors", 0), max_error_rate)
         return
     n_workers = workers if workers > 0 else (os.cpu_count() or 1)
     show, bar = _progress_printer(quiet)
@@ -174,6 +176,25 @@ def run(
     if not quiet:
         for line in summary.lines():
             typer.echo(line, err=True)
+    _check_errors(summary.articles, summary.errors, max_error_rate)
+
+
+FAILED_RUN = 3  # the exit status of a run that wrote its output but whose records are (too many) errors
+
+
+def _check_errors(articles: int, errors: int, max_rate: Optional[float]) -> None:
+    """Exit with FAILED_RUN, one line on stderr, when every record is an error record or when the
+    share of error records is above ``max_rate``. (Written even with --quiet: it is the failure.)"""
+    total = articles + errors
+    if total == 0:
+        return
+    if errors == total:
+        typer.echo(f"shinbun: error: all {total:,} records are error records (no article was processed)", err=True)
+        raise typer.Exit(code=FAILED_RUN)
+    if max_rate is not None and errors / total > max_rate:
+        typer.echo(f"shinbun: error: {errors:,} of {total:,} records are error records ({errors / total:.1%}), "
+                   f"above --max-error-rate {max_rate:g}", err=True)
+        raise typer.Exit(code=FAILED_RUN)
 
 
 @app.command()

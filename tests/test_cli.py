@@ -136,3 +136,25 @@ def test_input_field_options_stdin_and_lang(tmp_path):
     assert r.returncode == 2 and r.stderr == "shinbun: error: unknown language 'japanese' (known: ja, zh, zh-Hans, zh-Hant, und)\n"
     missing = shinbun("run", csv, *common)
     assert json.loads(missing.stdout.splitlines()[0])["error"]["message"] == "record has no 'text' field (its fields: 'content', 'id', 'published')"
+
+
+def test_exit_status_3_when_every_record_failed_or_too_many_did(tmp_path):
+    from tests.conftest import LIGHT_CONFIG
+
+    cfg = tmp_path / "light.toml"
+    cfg.write_text(LIGHT_CONFIG, encoding="utf-8")
+    src = tmp_path / "in.jsonl"
+    src.write_bytes('{"id":"a","text":"東京で地震。"}\n{oops\n{"id":"b"}\n{"id":"c","text":"北京下雪。"}\n'.encode())
+    out = tmp_path / "o.jsonl"
+    common = ("-c", cfg, "--workers", "1", "-o", out)
+    ok = shinbun("run", src, *common, "--max-error-rate", "0.5")
+    assert ok.returncode == 0 and "2 articles, 2 errors" in ok.stderr
+    r = shinbun("run", src, *common, "--max-error-rate", "0.4")
+    assert r.returncode == 3 and len(out.read_bytes().splitlines()) == 4
+    assert r.stderr.splitlines()[-1] == "shinbun: error: 2 of 4 records are error records (50.0%), above --max-error-rate 0.4"
+    content = tmp_path / "content.jsonl"
+    content.write_text('{"id":"a","content":"x"}\n{"id":"b","content":"y"}\n', encoding="utf-8")
+    r = shinbun("run", content, *common, "--quiet")
+    assert r.returncode == 3
+    assert r.stderr == "shinbun: error: all 2 records are error records (no article was processed)\n"
+    assert shinbun("run", src, *common, "--max-error-rate", "1.5").returncode == 2  # out of range
