@@ -232,7 +232,7 @@ class Pipeline:
         return out
 
     def _merge_entities(self, doc: Document, results: list[list]) -> list:
-        merged = entity_stage.merge(results)
+        merged = entity_stage.merge([entity_stage.split_at_layout(doc.text, found) for found in results])
         if not self.settings.entities_in_boilerplate and doc.body is not None:
             merged = entity_stage.inside(merged, doc.body)
         entity_stage.check_labels(merged)
