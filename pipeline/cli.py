@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -95,18 +96,18 @@ def _load_config(path: Optional[Path], sets: Optional[list[str]], no_tokens: boo
 @_stops_on_signals
 def run(
     inputs: Annotated[list[Path], typer.Argument(help="JSONL / .txt files, directories, .gz/.bz2/.xz/.zst, Parquet/CSV/Arrow, a datasets save_to_disk folder, or - for JSONL on stdin.", show_default=False)],
-    output: Annotated[str, typer.Option("-o", "--output", help="Output JSONL path (.gz/.zst to compress), or - for stdout.")] = "-",
+    output: Annotated[Optional[str], typer.Option("-o", "--output", help="Output path: .jsonl (.gz/.zst to compress), .parquet, or - for stdout (default: stdout when it is not a terminal).", show_default=False)] = None,
     config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Config TOML layered on the packaged pipeline/default.toml: it sets only what it changes (a [[recognizers]] list replaces the default list whole).")] = None,
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="Override one setting, KEY=VALUE with a dotted key and a TOML value, e.g. pipeline.emit_tokens=false or recognizers.2.style_alpha=0.5 (repeatable).")] = None,
     no_tokens: Annotated[bool, typer.Option("--no-tokens", help="Leave tokens out of the records (same as --set pipeline.emit_tokens=false).")] = False,
-    text_field: Annotated[Optional[str], typer.Option("--text-field", help="The input field (JSONL key, CSV/Parquet column) holding the article text [default: text].", show_default=False)] = None,
-    id_field: Annotated[Optional[str], typer.Option("--id-field", help="The input field holding the id [default: id].", show_default=False)] = None,
-    date_field: Annotated[Optional[str], typer.Option("--date-field", help="The input field holding the publication date [default: published].", show_default=False)] = None,
-    title_field: Annotated[Optional[str], typer.Option("--title-field", help="The input field holding the title [default: title].", show_default=False)] = None,
-    lang_field: Annotated[Optional[str], typer.Option("--lang-field", help="The input field holding the language code [default: lang].", show_default=False)] = None,
+    text_field: Annotated[Optional[str], typer.Option("--text-field", help="The input field (JSONL key, CSV/Parquet column) holding the article text (default: text).", show_default=False)] = None,
+    id_field: Annotated[Optional[str], typer.Option("--id-field", help="The input field holding the id (default: id).", show_default=False)] = None,
+    date_field: Annotated[Optional[str], typer.Option("--date-field", help="The input field holding the publication date (default: published).", show_default=False)] = None,
+    title_field: Annotated[Optional[str], typer.Option("--title-field", help="The input field holding the title (default: title).", show_default=False)] = None,
+    lang_field: Annotated[Optional[str], typer.Option("--lang-field", help="The input field holding the language code (default: lang).", show_default=False)] = None,
     lang: Annotated[Optional[str], typer.Option("--lang", help="Language of the records that give none (ja, zh, zh-Hans, zh-Hant); by default it is detected.", show_default=False)] = None,
     errors: Annotated[Optional[Path], typer.Option("--errors", help="Also write error records to this JSONL file.")] = None,
-    workers: Annotated[int, typer.Option("--workers", "-w", help="Worker processes (default: the number of CPU cores).")] = 0,
+    workers: Annotated[Optional[int], typer.Option("--workers", "-w", min=1, help=f"Worker processes (default: the number of CPU cores, {os.cpu_count() or 1} here).", show_default=False)] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run: keep the records already in OUTPUT and process the rest.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary on stderr.")] = False,
     summary_json: Annotated[Optional[Path], typer.Option("--summary-json", help="Also write the end-of-run summary as JSON to this file.")] = None,
@@ -116,9 +117,12 @@ def run(
     max_error_rate: Annotated[Optional[float], typer.Option("--max-error-rate", min=0.0, max=1.0, help="Exit with status 3 when more than this share of the records are error records (e.g. 0.05). Status 3 also when every record is one.", show_default=False)] = None,
 ) -> None:
     """Process articles and write one JSON record per input article (errors included, in input order)."""
-    import os
-
     import orjson
+
+    if output is None:
+        if sys.stdout.isatty():
+            _fail("give the output file with -o FILE (.jsonl, .jsonl.gz, .parquet), or -o - to print the records here")
+        output = "-"
 
     from pipeline.config import ConfigError
     from pipeline.io.readers import InputPathError, check_inputs
@@ -149,7 +153,7 @@ def run(
 
         try:
             manifest = run_ray(cfg, list(inputs), output, address=address, fmt=ray_format,
-                               num_actors=workers if workers > 0 else None, progress=not quiet)
+                               num_actors=workers, progress=not quiet)
         except (ConfigError, InputPathError) as exc:
             _fail(str(exc))
         if summary_json is not None:
@@ -158,7 +162,7 @@ def run(
             typer.echo(f"ray: {manifest.get('articles', 0)} articles, {manifest.get('errors', 0)} errors -> {output}", err=True)
         _check_errors(manifest.get("articles", 0), manifest.get("errors", 0), max_error_rate)
         return
-    n_workers = workers if workers > 0 else (os.cpu_count() or 1)
+    n_workers = workers or os.cpu_count() or 1
     show, bar = _progress_printer(quiet)
     try:
         if bar is not None:
@@ -237,12 +241,25 @@ def evaluate(
         typer.echo(format_table(result))
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from pipeline import __version__
+
+        typer.echo(f"shinbun {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main_options(
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")] = False,
+) -> None:
+    """shinbun: Japanese and Chinese news articles -> one JSON record of entities per article."""
+
+
 @app.command()
 def version() -> None:
     """Print the shinbun version."""
-    from pipeline import __version__
-
-    typer.echo(__version__)
+    _print_version(True)
 
 
 # --- Inspecting records: view, entities, stats (pipeline.report) ---
@@ -346,8 +363,6 @@ def stats(
 
 
 def main() -> None:
-    import os
-
     # shinbun parallelises with worker processes (one per core); BLAS threads on top of that
     # only oversubscribe the cores, and the models' small matrices run fastest on one thread.
     # Must be set before numpy is first imported. An explicit setting by the user wins.

@@ -158,3 +158,35 @@ def test_exit_status_3_when_every_record_failed_or_too_many_did(tmp_path):
     assert r.returncode == 3
     assert r.stderr == "shinbun: error: all 2 records are error records (no article was processed)\n"
     assert shinbun("run", src, *common, "--max-error-rate", "1.5").returncode == 2  # out of range
+
+
+def test_version_and_honest_workers_help():
+    from pipeline import __version__
+
+    r = shinbun("--version")
+    assert r.returncode == 0 and r.stdout == f"shinbun {__version__}\n"
+    assert shinbun("version").stdout == r.stdout
+    import os
+
+    help_text = " ".join(shinbun("run", "--help", env={**os.environ, "COLUMNS": "400"}).stdout.split())
+    assert f"Worker processes (default: the number of CPU cores, {os.cpu_count()} here)." in help_text
+    assert "[default: 0]" not in help_text
+
+
+def test_run_without_output_on_a_terminal_asks_for_it(tmp_path):
+    """A terminal on stdout: no flood of JSON, one line that asks for -o. Piped: stdout as before."""
+    import os
+    import pty
+
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id":"a","content":"x"}\n', encoding="utf-8")
+    leader, follower = pty.openpty()
+    try:
+        r = subprocess.run([sys.executable, "-m", "pipeline.cli", "run", str(src)], stdout=follower, stderr=subprocess.PIPE, text=True)
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert r.returncode == 2
+    assert r.stderr == "shinbun: error: give the output file with -o FILE (.jsonl, .jsonl.gz, .parquet), or -o - to print the records here\n"
+    piped = shinbun("run", src, "--quiet", "--workers", "1")
+    assert piped.returncode == 3 and json.loads(piped.stdout)["error"]["type"] == "MissingText"
