@@ -115,7 +115,8 @@ def article_data(rec: Record, sources: dict[str, int]) -> dict[str, Any]:
     """The JSON object the page script renders one article from.
 
     ``ents`` rows: [label, text, start, end, highlighted, canonical, cluster, source (index into
-    ``sources``, which this call extends), score, value, value_min, value_max, currency, qualifier],
+    ``sources``, which this call extends), score, value, value_min, value_max, currency, qualifier,
+    value_note],
     trailing nulls left out. ``blocks``: see :func:`_blocks`. ``groups``: the entity index,
     [label, name, [entity indices]] per cluster (or per label and text when there is no cluster).
     """
@@ -129,7 +130,7 @@ def article_data(rec: Record, sources: dict[str, int]) -> dict[str, Any]:
     for i, e in enumerate(rec.entities):
         row = [e.label, rec.text[e.start:e.end], e.start, e.end, 1 if i in shown_set else 0, e.canonical, e.cluster,
                sources.setdefault(e.source or "?", len(sources)), e.score, e.value, e.value_min, e.value_max,
-               e.currency, e.qualifier]
+               e.currency, e.qualifier, e.value_note]
         while row[-1] is None:
             row.pop()
         ents.append(row)
@@ -368,7 +369,7 @@ _JS = r"""
     return e;
   }
   function fold(s) { return String(s).normalize("NFKC").toLowerCase(); }
-  // e: [label, text, start, end, highlighted, canonical, cluster, source, score, value, value_min, value_max, currency, qualifier]
+  // e: [label, text, start, end, highlighted, canonical, cluster, source, score, value, value_min, value_max, currency, qualifier, value_note]
   function tip(e) {
     var lines = [e[0]], val = e[9];
     if (e[10] != null || e[11] != null) val = (e[10] != null ? e[10] : "?") + "\u2013" + (e[11] != null ? e[11] : "?");
@@ -377,6 +378,7 @@ _JS = r"""
       if (e[13] != null) val += " (" + e[13] + ")";
       lines.push("= " + val);
     }
+    if (e[14] != null) lines.push("no value: " + e[14]);
     if (e[5] != null && e[5] !== e[1]) lines.push("canonical: " + e[5]);
     if (e[6] != null) lines.push("cluster " + e[6]);
     var src = DATA.sources[e[7]];

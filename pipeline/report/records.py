@@ -30,7 +30,7 @@ from pipeline.io.compression import open_binary
 from pipeline.io.parquet import PARQUET_MAGIC, ParquetRecordsError, is_parquet, iter_parquet_records
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
-NORM_FIELDS = ("value", "value_min", "value_max", "currency", "qualifier")
+NORM_FIELDS = ("value", "value_min", "value_max", "currency", "qualifier", "value_note")
 
 
 def safe_str(s: str) -> str:
@@ -64,6 +64,7 @@ class Entity:
     value_max: str | None = None
     currency: str | None = None
     qualifier: str | None = None
+    value_note: str | None = None
     cluster: int | None = None
     canonical: str | None = None
 

@@ -26,10 +26,20 @@ currency       string    ``norm.currency``, ISO 4217 (MONEY)
 qualifier      string    ``norm.qualifier``: approx, over or under
 source         string    which recogniser found it, e.g. rules:numeric, spacy:ner-ja
 score          float64   the recogniser's confidence, when it gives one
+value_note     string    ``norm.value_note``: why the value or currency is left out
+amount         decimal   MONEY ``value`` as decimal128(38, 9) (``amount_min``/``amount_max``:
+                         the ends of a range)
+percent        decimal   PERCENT ``value`` (30 is 30 %; ``percent_min``/``percent_max``)
+date_start     date32    DATE: the first day the value covers (2012-07 -> 2012-07-01)
+date_end       date32    DATE: the last day it covers (2012-07 -> 2012-07-31)
+date_granul.   string    ``date_granularity``: year, month or day
 =============  ========  ===============================================================
 
-Missing values are null in Parquet and JSONL, empty cells in CSV. Decimal values stay strings
-(never floats) so amounts are exact.
+Missing values are null in Parquet and JSONL, empty cells in CSV. ``value`` and its bounds stay
+the record's exact strings; the typed columns beside them (:mod:`pipeline.io.typed`) are real
+decimals and dates in Parquet and their exact text (``500000000``, ``2012-07-31``) in CSV and
+JSONL, never floats. A value too long for decimal128(38, 9) has no typed column, never a rounded
+one.
 
 Aggregate table (``shinbun entities RECORDS --aggregate -o entities.csv``), one row per
 (label, entity):
@@ -57,11 +67,13 @@ from typing import Any
 
 import orjson
 
+from pipeline.io.typed import TYPED_ARROW, TYPED_COLUMNS, as_text, typed_values
 from pipeline.report.records import Record
 from pipeline.report.stats import EntityCounter
 
 MENTION_COLUMNS = ("article_id", "lang", "label", "text", "start", "end", "sentence", "cluster", "canonical",
-                   "value", "value_min", "value_max", "currency", "qualifier", "source", "score")
+                   "value", "value_min", "value_max", "currency", "qualifier", "source", "score", "value_note",
+                   *TYPED_COLUMNS)
 AGGREGATE_COLUMNS = ("label", "entity", "articles", "mentions")
 _INT_COLUMNS = {"start", "end", "sentence", "cluster", "articles", "mentions"}
 FORMATS = (".parquet", ".csv", ".jsonl")
@@ -81,14 +93,17 @@ def output_format(path: str | Path) -> str:
     return suffix
 
 
-def iter_mentions(records: Iterable[Record]) -> Iterator[tuple[Any, ...]]:
-    """One tuple per mention, in ``MENTION_COLUMNS`` order."""
+def iter_mentions(records: Iterable[Record], typed: bool = True) -> Iterator[tuple[Any, ...]]:
+    """One tuple per mention, in ``MENTION_COLUMNS`` order; the typed columns as Decimal and date
+    (``typed``) or as their exact text."""
     for rec in records:
         if rec.error is not None:
             continue
         for e in rec.entities:
+            values = typed_values(e.label, e.value, e.value_min, e.value_max)
             yield (rec.id, rec.lang, e.label, e.text, e.start, e.end, e.sentence, e.cluster, e.canonical,
-                   e.value, e.value_min, e.value_max, e.currency, e.qualifier, e.source, e.score)
+                   e.value, e.value_min, e.value_max, e.currency, e.qualifier, e.source, e.score, e.value_note,
+                   *(values if typed else as_text(values)))
 
 
 def aggregate_rows(records: Iterable[Record]) -> list[tuple[str, str, int, int]]:
@@ -102,7 +117,7 @@ def aggregate_rows(records: Iterable[Record]) -> list[tuple[str, str, int, int]]
 def _arrow_schema(columns: tuple[str, ...]):
     import pyarrow as pa
 
-    types = {c: pa.int64() if c in _INT_COLUMNS else pa.string() for c in columns}
+    types = {c: pa.int64() if c in _INT_COLUMNS else TYPED_ARROW.get(c, pa.string()) for c in columns}
     if "score" in types:
         types["score"] = pa.float64()
     return pa.schema([(c, types[c]) for c in columns])
@@ -153,8 +168,8 @@ def _write(rows: Iterable[tuple[Any, ...]], columns: tuple[str, ...], path: str 
 
 def write_mentions(records: Iterable[Record], path: str | Path) -> int:
     """Write the mentions table to ``path`` (format by extension); returns the number of rows."""
-    output_format(path)  # fail before reading anything
-    return _write(iter_mentions(records), MENTION_COLUMNS, path)
+    fmt = output_format(path)  # fail before reading anything
+    return _write(iter_mentions(records, typed=fmt == ".parquet"), MENTION_COLUMNS, path)
 
 
 def write_aggregate(records: Iterable[Record], path: str | Path) -> int:

@@ -93,3 +93,22 @@ def test_parquet_on_stdin_is_refused(outputs):
     r = shinbun("stats", "-", input=None, stdin=open(outputs / "r.parquet", "rb"))
     assert r.returncode == 2
     assert r.stderr == "shinbun: error: a Parquet records file cannot be read from standard input: give its path\n"
+
+
+def test_value_note_reaches_the_tables_and_the_report(tmp_path):
+    import orjson
+
+    from pipeline.report.html import article_data
+    from pipeline.report.tables import MENTION_COLUMNS, iter_mentions
+
+    rec = {"id": "n", "lang": "zh-Hans", "text": "花了几百块钱。", "body": [0, 7], "entities": [
+        {"start": 2, "end": 6, "text": "几百块钱", "label": "MONEY", "sentence": 0, "source": "rules:numeric",
+         "norm": {"currency": "CNY", "value_note": "vague amount"}}], "meta": {}}
+    path = tmp_path / "n.jsonl"
+    path.write_bytes(orjson.dumps(rec) + b"\n")
+    (r,) = list(iter_records(path))
+    assert r.entities[0].value_note == "vague amount"
+    (row,) = list(iter_mentions([r]))
+    assert dict(zip(MENTION_COLUMNS, row))["value_note"] == "vague amount"
+    ents = article_data(r, {})["ents"]
+    assert ents[0][12:] == ["CNY", None, "vague amount"]
