@@ -338,7 +338,7 @@ mark.ent::after { content: attr(data-label); font-size: .55em; font-weight: 700;
   font-family: system-ui, sans-serif; }
 mark.ent.off { background: none !important; padding: 0; }
 mark.ent.off::after { content: none; }
-mark.ent:target, mark.ent.flash { outline: 2px solid #d33; }
+mark.ent:target, mark.ent.flash, mark.ent.hit { outline: 2px solid #d33; }
 details.bp { color: #999; background: #f6f6f6; border-left: 3px solid #ddd; margin: .2rem 0; padding: 0 .5rem; line-height: 1.6; }
 details.bp summary { cursor: pointer; font-size: 12px; font-family: system-ui, sans-serif; white-space: normal; }
 details.bp mark.ent { opacity: .7; }
@@ -432,13 +432,15 @@ _JS = r"""
     }
     return hay[i];
   }
+  // the entity query (the overview's entity buttons set it): a shown label, in the text or canonical form
+  function entHit(e, eq) {
+    return active.has(e[0]) && (fold(e[1]).indexOf(eq) >= 0 || (e[5] != null && fold(e[5]).indexOf(eq) >= 0));
+  }
   function matches(i, sq, eq, lang, allLabels) {
     var a = A[i];
     if (lang && a.lang !== lang) return false;
     if (!allLabels && !a.labels.some(function (l) { return active.has(l); })) return false;
-    if (eq && !a.ents.some(function (e) {
-      return active.has(e[0]) && (fold(e[1]).indexOf(eq) >= 0 || (e[5] != null && fold(e[5]).indexOf(eq) >= 0));
-    })) return false;
+    if (eq && !a.ents.some(function (e) { return entHit(e, eq); })) return false;
     if (sq && haystack(i).indexOf(sq) < 0) return false;
     return true;
   }
@@ -565,6 +567,18 @@ _JS = r"""
     render(i);
     main.scrollTop = 0;
     history.replaceState(null, "", "#a=" + i);
+    // the entity being looked for: its mentions outlined, the first one scrolled to
+    var eq = fold(entQ.value.trim()), first = null;
+    if (eq) A[i].ents.forEach(function (e, k) {
+      var m = e[4] && entHit(e, eq) ? document.getElementById("m-" + i + "-" + k) : null;
+      if (!m) return;
+      m.classList.add("hit");
+      if (!first) first = m;
+    });
+    if (first) {
+      var d = first.closest("details"); if (d) d.open = true;
+      first.scrollIntoView({ block: "center" });
+    }
   }
   function showOverview() {
     view.classList.add("hidden");
