@@ -316,18 +316,29 @@ def entities(
     output: Annotated[str, typer.Option("-o", "--output", help="Output .parquet, .csv or .jsonl (- for CSV on stdout).")] = "-",
     aggregate: Annotated[bool, typer.Option("--aggregate", help="One row per (label, canonical-or-text) with article and mention counts.")] = False,
     limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N records.")] = None,
+    label: Annotated[Optional[list[str]], typer.Option("--label", help="Keep only entities with this label (repeat or comma-separate).")] = None,
+    lang: Annotated[Optional[list[str]], typer.Option("--lang", help="Keep only articles in this language: ja, zh-Hans, zh-Hant, or zh for both (repeat or comma-separate).")] = None,
+    min_articles: Annotated[int, typer.Option("--min-articles", min=1, help="With --aggregate: only entities found in at least N articles.")] = 1,
+    sort: Annotated[str, typer.Option("--sort", help="With --aggregate: order by articles (as `stats`) or mentions, descending.")] = "articles",
 ) -> None:
     """Write a table of entity mentions (one row each), or with --aggregate one row per entity."""
-    from pipeline.report.tables import OutputFormatError, output_format, write_aggregate, write_mentions
+    from pipeline.report.tables import SORTS, OutputFormatError, output_format, select, write_aggregate, write_mentions
 
     try:
         output_format(output)
     except OutputFormatError as exc:
         _fail(str(exc))
-    recs = _records(records, limit)
+    if sort not in SORTS:
+        _fail(f"--sort must be one of {', '.join(SORTS)}, got {sort!r}")
+    if not aggregate and (min_articles != 1 or sort != "articles"):
+        _fail("--min-articles and --sort apply to --aggregate")
+    langs = [x.strip() for item in (lang or []) for x in item.split(",") if x.strip()] or None
+    recs = select(_records(records, limit), _split_labels(label), langs)
     try:
-        write = write_aggregate if aggregate else write_mentions
-        n = write(recs, output)
+        if aggregate:
+            n = write_aggregate(recs, output, sort=sort, min_articles=min_articles)
+        else:
+            n = write_mentions(recs, output)
     except (OutputFormatError, OSError) as exc:
         _fail(str(exc))
     if output != "-":

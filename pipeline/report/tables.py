@@ -53,8 +53,15 @@ articles   int64   number of articles with at least one such mention
 mentions   int64   number of mentions
 =========  ======  ==================================================================
 
-Sorted by mentions (descending), then label, then entity. The mentions table streams (Parquet is
-written in batches); the aggregate keeps one counter per distinct (label, entity) in memory.
+Sorted by articles, then mentions (both descending, as ``shinbun stats`` ranks its top entities),
+then label, then entity; ``sort="mentions"`` puts mentions first. The mentions table streams
+(Parquet is written in batches); the aggregate keeps one counter per distinct (label, entity) in
+memory.
+
+Filters (``shinbun entities --label ORG --lang ja --min-articles 2``): ``labels`` keeps the
+mentions with one of these labels; ``langs`` keeps the articles in one of these languages (``zh``
+matches ``zh-Hans`` and ``zh-Hant``); ``min_articles`` keeps the aggregate rows of entities seen in
+at least that many articles.
 """
 
 from __future__ import annotations
@@ -62,6 +69,7 @@ from __future__ import annotations
 import csv
 import sys
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -106,12 +114,32 @@ def iter_mentions(records: Iterable[Record], typed: bool = True) -> Iterator[tup
                    *(values if typed else as_text(values)))
 
 
-def aggregate_rows(records: Iterable[Record]) -> list[tuple[str, str, int, int]]:
+SORTS = ("articles", "mentions")
+
+
+def select(records: Iterable[Record], labels: Iterable[str] | None = None, langs: Iterable[str] | None = None) -> Iterator[Record]:
+    """The articles (error records left out) in one of ``langs`` (a code or its prefix: ``zh``),
+    each with only its mentions labelled one of ``labels``; None keeps everything."""
+    label_set = frozenset(labels) if labels else None
+    lang_list = tuple(langs) if langs else None
+    for rec in records:
+        if rec.error is not None:
+            continue
+        if lang_list is not None and not any(rec.lang == lang or rec.lang.startswith(lang + "-") for lang in lang_list):
+            continue
+        if label_set is not None:
+            rec = replace(rec, entities=[e for e in rec.entities if e.label in label_set])
+        yield rec
+
+
+def aggregate_rows(records: Iterable[Record], sort: str = "articles", min_articles: int = 1) -> list[tuple[str, str, int, int]]:
+    if sort not in SORTS:
+        raise ValueError(f"sort must be one of {', '.join(SORTS)}, got {sort!r}")
     counter = EntityCounter()
     for rec in records:
         if rec.error is None:
             counter.add(rec)
-    return counter.rows()
+    return [r for r in counter.rows(by=sort) if r[2] >= min_articles]
 
 
 def _arrow_schema(columns: tuple[str, ...]):
@@ -172,7 +200,7 @@ def write_mentions(records: Iterable[Record], path: str | Path) -> int:
     return _write(iter_mentions(records, typed=fmt == ".parquet"), MENTION_COLUMNS, path)
 
 
-def write_aggregate(records: Iterable[Record], path: str | Path) -> int:
+def write_aggregate(records: Iterable[Record], path: str | Path, sort: str = "articles", min_articles: int = 1) -> int:
     """Write the per-entity table to ``path`` (format by extension); returns the number of rows."""
     output_format(path)
-    return _write(aggregate_rows(records), AGGREGATE_COLUMNS, path)
+    return _write(aggregate_rows(records, sort, min_articles), AGGREGATE_COLUMNS, path)

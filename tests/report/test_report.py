@@ -375,3 +375,34 @@ def test_on_pipeline_output(tmp_path, nlp, sample_path):
     assert pq.read_table(tmp_path / "m.parquet").num_rows == n_mentions
     r = shinbun("stats", src, "--json")
     assert json.loads(r.stdout)["mentions"] == n_mentions
+
+
+def test_entities_filters_and_sort(tmp_path, records_file):
+    def agg(*args, src=records_file):
+        out = tmp_path / "agg.csv"
+        r = shinbun("entities", src, "--aggregate", "-o", out, *args)
+        assert r.returncode == 0, r.stderr
+        return [tuple(row) for row in csv.reader(out.read_text(encoding="utf-8").splitlines())][1:]
+
+    assert agg("--label", "ORG") == [("ORG", "华为", "1", "2"), ("ORG", "台積電", "1", "2"), ("ORG", "𠮷野家", "1", "2")]
+    assert agg("--label", "org", "--lang", "zh") == [("ORG", "华为", "1", "2"), ("ORG", "台積電", "1", "2")]
+    assert agg("--label", "ORG,GPE", "--lang", "zh-Hant") == [("ORG", "台積電", "1", "2"), ("GPE", "高雄", "1", "1")]
+    assert agg("--min-articles", "2") == []
+    m = tmp_path / "m.csv"
+    assert shinbun("entities", records_file, "--label", "MONEY", "--lang", "ja", "-o", m).returncode == 0
+    rows = list(csv.DictReader(m.read_text(encoding="utf-8").splitlines()))
+    assert [(r["article_id"], r["text"], r["amount"]) for r in rows] == [("ja-yoshinoya", "5億円", "500000000")]
+    # articles first by default (as stats ranks), mentions first with --sort mentions
+    two = tmp_path / "two.jsonl"
+    text = "甲乙。乙乙乙。"
+    recs = [{"id": "1", "lang": "ja", "text": text, "entities": [
+                {"start": 0, "end": 1, "label": "ORG", "text": "甲"}, *[{"start": s, "end": s + 1, "label": "ORG", "text": "乙"} for s in (1, 3, 4, 5)]]},
+            {"id": "2", "lang": "ja", "text": "甲。", "entities": [{"start": 0, "end": 1, "label": "ORG", "text": "甲"}]}]
+    two.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in recs))
+    assert agg(src=two) == [("ORG", "甲", "2", "2"), ("ORG", "乙", "1", "4")]
+    assert agg("--sort", "mentions", src=two) == [("ORG", "乙", "1", "4"), ("ORG", "甲", "2", "2")]
+    stats = json.loads(shinbun("stats", two, "--json").stdout)
+    assert [t["entity"] for t in stats["top"]["ORG"]] == ["甲", "乙"]
+    for bad in (("--sort", "name", "--aggregate"), ("--min-articles", "2")):
+        r = shinbun("entities", two, "-o", tmp_path / "x.csv", *bad)
+        assert r.returncode == 2 and len(r.stderr.splitlines()) == 1
