@@ -75,9 +75,18 @@ class Pipeline:
         self.html_hash = bool(web.get("html_hash", False))
         toks = config.section("tokenizers")
         self.tokenizers = {lang: build(registry.tokenizers, spec, f"[tokenizers.{lang}]") for lang, spec in toks.items()}
-        specs = config.data.get("recognizers", [])
+        specs = config.data.get("recognizers")
+        if specs is None:
+            raise ConfigError("the config has no [[recognizers]], so no entity would be found; "
+                              "write `recognizers = []` to run without recognisers on purpose")
         if not isinstance(specs, list):
             raise ConfigError("[[recognizers]] must be an array of tables")
+        for i, spec in enumerate(specs):
+            if not isinstance(spec, dict) or "factory" not in spec:
+                raise ConfigError(
+                    f"[[recognizers]] #{i + 1} has no factory. A [[recognizers]] list in a config file replaces "
+                    "the default list whole (it is not merged entry by entry): list every recogniser, each with "
+                    "its factory, or change one setting with --set recognizers.N.KEY=VALUE (N = 0 for the first)")
         self.recognizers = [build(registry.recognizers, s, f"[[recognizers]] #{i + 1}") for i, s in enumerate(specs)]
         self.grouping = grouping.Grouper()
         self._meta: dict[str, Any] | None = None
@@ -267,7 +276,7 @@ class Pipeline:
         return out
 
     def _merge_entities(self, doc: Document, results: list[list]) -> list:
-        merged = entity_stage.merge(results)
+        merged = entity_stage.merge([entity_stage.split_at_layout(doc.text, found) for found in results])
         if not self.settings.entities_in_boilerplate and doc.body is not None:
             merged = entity_stage.inside(merged, doc.body)
         entity_stage.check_labels(merged)

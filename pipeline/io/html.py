@@ -30,6 +30,7 @@ import re
 from datetime import date
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from collections.abc import Collection
 from typing import Any
 
 from pipeline.io.compression import open_binary
@@ -211,7 +212,7 @@ def iter_html_file(path: Path, position: int):
                   source={"format": "html", "file": str(path)})
 
 
-def article_from_html_record(obj: dict[str, Any], art_id: str, position: int, known: tuple[str, ...]) -> Article:
+def article_from_html_record(obj: dict[str, Any], art_id: str, position: int, known: Collection[str]) -> Article:
     """A JSONL record with an ``html`` field (a string) instead of ``text``."""
 
     def opt(key: str) -> str | None:

@@ -120,7 +120,8 @@ def article_data(rec: Record, sources: dict[str, int]) -> dict[str, Any]:
     """The JSON object the page script renders one article from.
 
     ``ents`` rows: [label, text, start, end, highlighted, canonical, cluster, source (index into
-    ``sources``, which this call extends), score, value, value_min, value_max, currency, qualifier],
+    ``sources``, which this call extends), score, value, value_min, value_max, currency, qualifier,
+    value_note],
     trailing nulls left out. ``blocks``: see :func:`_blocks`. ``groups``: the entity index,
     [label, name, [entity indices]] per cluster (or per label and text when there is no cluster).
     """
@@ -134,7 +135,7 @@ def article_data(rec: Record, sources: dict[str, int]) -> dict[str, Any]:
     for i, e in enumerate(rec.entities):
         row = [e.label, rec.text[e.start:e.end], e.start, e.end, 1 if i in shown_set else 0, e.canonical, e.cluster,
                sources.setdefault(e.source or "?", len(sources)), e.score, e.value, e.value_min, e.value_max,
-               e.currency, e.qualifier]
+               e.currency, e.qualifier, e.value_note]
         while row[-1] is None:
             row.pop()
         ents.append(row)
@@ -356,7 +357,7 @@ mark.ent::after { content: attr(data-label); font-size: .55em; font-weight: 700;
   font-family: system-ui, sans-serif; }
 mark.ent.off { background: none !important; padding: 0; }
 mark.ent.off::after { content: none; }
-mark.ent:target, mark.ent.flash { outline: 2px solid #d33; }
+mark.ent:target, mark.ent.flash, mark.ent.hit { outline: 2px solid #d33; }
 details.bp { color: #999; background: #f6f6f6; border-left: 3px solid #ddd; margin: .2rem 0; padding: 0 .5rem; line-height: 1.6; }
 details.bp summary { cursor: pointer; font-size: 12px; font-family: system-ui, sans-serif; white-space: normal; }
 details.bp mark.ent { opacity: .7; }
@@ -387,7 +388,7 @@ _JS = r"""
     return e;
   }
   function fold(s) { return String(s).normalize("NFKC").toLowerCase(); }
-  // e: [label, text, start, end, highlighted, canonical, cluster, source, score, value, value_min, value_max, currency, qualifier]
+  // e: [label, text, start, end, highlighted, canonical, cluster, source, score, value, value_min, value_max, currency, qualifier, value_note]
   function tip(e) {
     var lines = [e[0]], val = e[9];
     if (e[10] != null || e[11] != null) val = (e[10] != null ? e[10] : "?") + "\u2013" + (e[11] != null ? e[11] : "?");
@@ -396,6 +397,7 @@ _JS = r"""
       if (e[13] != null) val += " (" + e[13] + ")";
       lines.push("= " + val);
     }
+    if (e[14] != null) lines.push("no value: " + e[14]);
     if (e[5] != null && e[5] !== e[1]) lines.push("canonical: " + e[5]);
     if (e[6] != null) lines.push("cluster " + e[6]);
     var src = DATA.sources[e[7]];
@@ -449,13 +451,15 @@ _JS = r"""
     }
     return hay[i];
   }
+  // the entity query (the overview's entity buttons set it): a shown label, in the text or canonical form
+  function entHit(e, eq) {
+    return active.has(e[0]) && (fold(e[1]).indexOf(eq) >= 0 || (e[5] != null && fold(e[5]).indexOf(eq) >= 0));
+  }
   function matches(i, sq, eq, lang, allLabels) {
     var a = A[i];
     if (lang && a.lang !== lang) return false;
     if (!allLabels && !a.labels.some(function (l) { return active.has(l); })) return false;
-    if (eq && !a.ents.some(function (e) {
-      return active.has(e[0]) && (fold(e[1]).indexOf(eq) >= 0 || (e[5] != null && fold(e[5]).indexOf(eq) >= 0));
-    })) return false;
+    if (eq && !a.ents.some(function (e) { return entHit(e, eq); })) return false;
     if (sq && haystack(i).indexOf(sq) < 0) return false;
     return true;
   }
@@ -582,6 +586,18 @@ _JS = r"""
     render(i);
     main.scrollTop = 0;
     history.replaceState(null, "", "#a=" + i);
+    // the entity being looked for: its mentions outlined, the first one scrolled to
+    var eq = fold(entQ.value.trim()), first = null;
+    if (eq) A[i].ents.forEach(function (e, k) {
+      var m = e[4] && entHit(e, eq) ? document.getElementById("m-" + i + "-" + k) : null;
+      if (!m) return;
+      m.classList.add("hit");
+      if (!first) first = m;
+    });
+    if (first) {
+      var d = first.closest("details"); if (d) d.open = true;
+      first.scrollIntoView({ block: "center" });
+    }
   }
   function showOverview() {
     view.classList.add("hidden");
