@@ -70,7 +70,7 @@ def test_a_bad_recogniser_setting_is_a_config_error(tmp_path, sample_path):
     for line, message in [("cascade_threshold = 2.0", "cascade_threshold must be within [0, 1]"), ('model = "no-such-model"', "no spaCy NER model at no-such-model")]:
         cfg = tmp_path / "c.toml"
         cfg.write_text(
-            f'[tokenizers.zh]\nfactory = "jieba"\n[[recognizers]]\nfactory = "spacy_ner"\nmodel_lang = "zh"\n'
+            '[tokenizers.zh]\nfactory = "jieba"\n[[recognizers]]\nfactory = "spacy_ner"\nmodel_lang = "zh"\n'
             + ("" if line.startswith("model ") else 'model = "ner-zh"\n') + line + "\n",
             encoding="utf-8",
         )

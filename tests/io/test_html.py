@@ -49,7 +49,7 @@ def test_jsonl_records_with_html(tmp_path, nlp):
     assert recs[0]["meta"]["source"] == {"format": "jsonl", "charset": None, "charset_from": "input",
                                          "extractor": web_html.extractor_versions()}
     assert recs[1]["published"] == "2024-02-03" and recs[1]["meta"]["source"]["published_from"] == "input"
-    assert recs[2] == {"id": "p3", "error": {"stage": "read", "type": "MissingText", "message": "record has no 'text' field"}}
+    assert recs[2] == {"id": "p3", "error": {"stage": "read", "type": "MissingText", "message": "record has no 'text' field (its fields: 'id', 'html')"}}
 
 
 @pytest.mark.parametrize(
