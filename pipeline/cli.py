@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -80,31 +81,57 @@ def _progress_printer(quiet: bool):
     return log, None
 
 
+def _load_config(path: Optional[Path], sets: Optional[list[str]], no_tokens: bool = False, extra: Optional[dict] = None):
+    """The packaged default + ``-c`` file + ``--set`` items (+ ``extra`` dotted settings from other options)."""
+    from pipeline.config import load_config, parse_override
+
+    overrides = dict(parse_override(item) for item in sets or ())
+    if no_tokens:
+        overrides["pipeline.emit_tokens"] = False
+    overrides.update(extra or {})
+    return load_config(path, overrides)
+
+
 @app.command()
 @_stops_on_signals
 def run(
-    inputs: Annotated[list[str], typer.Argument(help="JSONL / .txt files, directories, .gz/.bz2/.xz/.zst, Parquet/CSV/Arrow, or a datasets save_to_disk folder (with --engine ray also globs and s3:// gs:// hdfs:// file:// URIs).", show_default=False)],
-    output: Annotated[str, typer.Option("-o", "--output", help="Output JSONL path (.gz/.zst to compress), or - for stdout.")] = "-",
-    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Config TOML (default: the packaged pipeline/default.toml).")] = None,
+    inputs: Annotated[list[str], typer.Argument(help="JSONL / .txt / .html / .warc(.gz) files, directories, .gz/.bz2/.xz/.zst, Parquet/CSV/Arrow, a datasets save_to_disk folder, or - for JSONL on stdin (with --engine ray also globs and s3:// gs:// hdfs:// file:// URIs).", show_default=False)],
+    output: Annotated[Optional[str], typer.Option("-o", "--output", help="Output path: .jsonl (.gz/.zst to compress), .parquet, or - for stdout (default: stdout when it is not a terminal).", show_default=False)] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Config TOML layered on the packaged pipeline/default.toml: it sets only what it changes (a [[recognizers]] list replaces the default list whole).")] = None,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="Override one setting, KEY=VALUE with a dotted key and a TOML value, e.g. pipeline.emit_tokens=false or recognizers.2.style_alpha=0.5 (repeatable).")] = None,
+    no_tokens: Annotated[bool, typer.Option("--no-tokens", help="Leave tokens out of the records (same as --set pipeline.emit_tokens=false).")] = False,
+    text_field: Annotated[Optional[str], typer.Option("--text-field", help="The input field (JSONL key, CSV/Parquet column) holding the article text (default: text).", show_default=False)] = None,
+    id_field: Annotated[Optional[str], typer.Option("--id-field", help="The input field holding the id (default: id).", show_default=False)] = None,
+    date_field: Annotated[Optional[str], typer.Option("--date-field", help="The input field holding the publication date (default: published).", show_default=False)] = None,
+    title_field: Annotated[Optional[str], typer.Option("--title-field", help="The input field holding the title (default: title).", show_default=False)] = None,
+    lang_field: Annotated[Optional[str], typer.Option("--lang-field", help="The input field holding the language code (default: lang).", show_default=False)] = None,
+    lang: Annotated[Optional[str], typer.Option("--lang", help="Language of the records that give none (ja, zh, zh-Hans, zh-Hant); by default it is detected.", show_default=False)] = None,
+    langs: Annotated[Optional[str], typer.Option("--langs", help="Analyse only these languages, e.g. ja,zh (sets [pipeline] langs); other articles become SkippedLanguage error records.")] = None,
     errors: Annotated[Optional[Path], typer.Option("--errors", help="Also write error records to this JSONL file.")] = None,
-    workers: Annotated[int, typer.Option("--workers", "-w", help="Worker processes (default: the number of CPU cores).")] = 0,
+    workers: Annotated[Optional[int], typer.Option("--workers", "-w", min=1, help=f"Worker processes (default: the number of CPU cores, {os.cpu_count() or 1} here).", show_default=False)] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run: keep the records already in OUTPUT and process the rest.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary on stderr.")] = False,
     summary_json: Annotated[Optional[Path], typer.Option("--summary-json", help="Also write the end-of-run summary as JSON to this file.")] = None,
     engine: Annotated[str, typer.Option("--engine", help="local (processes on this machine) or ray (Ray Data; OUTPUT is then a directory of partitions + manifest.json).")] = "local",
     address: Annotated[Optional[str], typer.Option("--address", help="Ray cluster address (with --engine ray); default: RAY_ADDRESS or a local instance.")] = None,
     ray_format: Annotated[str, typer.Option("--ray-format", help="Output format with --engine ray: jsonl or parquet (sharded layout also jsonl.gz, jsonl.zst).")] = "jsonl",
+    max_error_rate: Annotated[Optional[float], typer.Option("--max-error-rate", min=0.0, max=1.0, help="Exit with status 3 when more than this share of the records are error records (e.g. 0.05). Status 3 also when every record is one.", show_default=False)] = None,
     shards: Annotated[Optional[bool], typer.Option("--shards/--no-shards", help="With --engine ray: one output shard per input file, read and written by the workers (default: when there are several input files, a glob or a URI); see docs/ray.md.")] = None,
 ) -> None:
     """Process articles and write one JSON record per input article (errors included, in input order)."""
-    import os
-
     import orjson
 
-    from pipeline.config import ConfigError, load_config
+    if output is None:
+        if sys.stdout.isatty():
+            _fail("give the output file with -o FILE (.jsonl, .jsonl.gz, .parquet), or -o - to print the records here")
+        output = "-"
+
+    from pipeline.config import ConfigError
     from pipeline.io.readers import InputPathError, check_inputs
     from pipeline.runners.local import run as run_local
 
+    mapping = {"text_field": text_field, "id_field": id_field, "date_field": date_field, "title_field": title_field,
+               "lang_field": lang_field, "lang": lang}
     try:
         if engine == "ray":  # globs and URIs are listed by the Ray runner
             from pipeline.runners.ray_shards import is_pattern_or_uri
@@ -112,9 +139,16 @@ def run(
             check_inputs([p for p in inputs if not is_pattern_or_uri(p)])
         else:
             check_inputs(inputs)
-        cfg = load_config(config)
-        from pipeline.core import Pipeline
+        extra = {f"input.{k}": v for k, v in mapping.items() if v is not None}
+        if langs:
+            extra["pipeline.langs"] = [x.strip() for x in langs.split(",") if x.strip()]
+        cfg = _load_config(config, set_, no_tokens, extra)
+        from pipeline.core import KNOWN_LANGS, Pipeline
+        from pipeline.runners.local import input_fields
 
+        default_lang = input_fields(cfg).default_lang
+        if default_lang is not None and default_lang.strip().lower() not in KNOWN_LANGS:
+            raise ConfigError(f"unknown language {default_lang!r} (known: ja, zh, zh-Hans, zh-Hant, und)")
         Pipeline(cfg)  # build once here so a bad config fails fast, before any worker starts
     except (ConfigError, InputPathError) as exc:
         _fail(str(exc))
@@ -123,20 +157,22 @@ def run(
     if engine == "ray":
         if output == "-":
             _fail("--engine ray writes a directory of partitions: give -o OUTDIR")
+        if cfg.section("input") or any(str(p) == "-" for p in inputs):
+            _fail("--engine ray reads input files with the default field names: no stdin, --*-field, --lang or [input]")
         from pipeline.runners.ray_runner import run_ray
 
         try:
             manifest = run_ray(cfg, list(inputs), output, address=address, fmt=ray_format,
-                               num_actors=workers if workers > 0 else None, progress=not quiet, shards=shards,
-                               resume=resume)
+                               num_actors=workers, progress=not quiet, shards=shards, resume=resume)
         except (ConfigError, InputPathError) as exc:
             _fail(str(exc))
         if summary_json is not None:
             summary_json.write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
         if not quiet:
             typer.echo(f"ray: {manifest.get('articles', 0)} articles, {manifest.get('errors', 0)} errors -> {output}", err=True)
+        _check_errors(manifest.get("articles", 0), manifest.get("errors", 0), max_error_rate)
         return
-    n_workers = workers if workers > 0 else (os.cpu_count() or 1)
+    n_workers = workers or os.cpu_count() or 1
     show, bar = _progress_printer(quiet)
     try:
         if bar is not None:
@@ -154,6 +190,25 @@ def run(
     if not quiet:
         for line in summary.lines():
             typer.echo(line, err=True)
+    _check_errors(summary.articles, summary.errors, max_error_rate)
+
+
+FAILED_RUN = 3  # the exit status of a run that wrote its output but whose records are (too many) errors
+
+
+def _check_errors(articles: int, errors: int, max_rate: Optional[float]) -> None:
+    """Exit with FAILED_RUN, one line on stderr, when every record is an error record or when the
+    share of error records is above ``max_rate``. (Written even with --quiet: it is the failure.)"""
+    total = articles + errors
+    if total == 0:
+        return
+    if errors == total:
+        typer.echo(f"shinbun: error: all {total:,} records are error records (no article was processed)", err=True)
+        raise typer.Exit(code=FAILED_RUN)
+    if max_rate is not None and errors / total > max_rate:
+        typer.echo(f"shinbun: error: {errors:,} of {total:,} records are error records ({errors / total:.1%}), "
+                   f"above --max-error-rate {max_rate:g}", err=True)
+        raise typer.Exit(code=FAILED_RUN)
 
 
 @app.command()
@@ -196,12 +251,25 @@ def evaluate(
         typer.echo(format_table(result))
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from pipeline import __version__
+
+        typer.echo(f"shinbun {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main_options(
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")] = False,
+) -> None:
+    """shinbun: Japanese and Chinese news articles -> one JSON record of entities per article."""
+
+
 @app.command()
 def version() -> None:
     """Print the shinbun version."""
-    from pipeline import __version__
-
-    typer.echo(__version__)
+    _print_version(True)
 
 
 # --- Inspecting records: view, entities, stats (pipeline.report) ---
@@ -211,53 +279,84 @@ def _split_labels(labels: Optional[list[str]]) -> Optional[list[str]]:
     return out or None
 
 
-def _check_records_path(path: Path) -> None:
+def _records(path: Path, limit: Optional[int]):
+    """The records of ``path`` (JSONL, compressed or not, or Parquet; ``-``: stdin), or exit 2
+    with one line when it is missing or not a records file."""
+    from pipeline.report.records import RecordsFormatError, iter_records
+
     if str(path) != "-" and not path.is_file():
         _fail(f"no such records file: {path}")
+    try:
+        return iter_records(path, limit=limit)
+    except (RecordsFormatError, OSError) as exc:
+        _fail(str(exc))
+
+
+RECORDS_HELP = "Records written by `shinbun run`: JSONL (.gz/.zst too; - for stdin) or Parquet."
 
 
 @app.command()
 @_stops_on_signals
 def view(
-    records: Annotated[Path, typer.Argument(help="Records JSONL written by `shinbun run` (.gz/.zst too; - for stdin).", show_default=False)],
+    records: Annotated[Path, typer.Argument(help=RECORDS_HELP, show_default=False)],
     output: Annotated[Path, typer.Option("-o", "--output", help="The HTML file to write.")],
     limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N records.")] = None,
     label: Annotated[Optional[list[str]], typer.Option("--label", help="Keep only entities with this label, and articles that have one (repeat or comma-separate).")] = None,
     query: Annotated[Optional[str], typer.Option("--query", help="Keep only articles whose id, title, text or an entity contains TEXT.")] = None,
     top: Annotated[int, typer.Option("--top", help="Top entities per label in the overview.")] = 10,
+    max_articles: Annotated[int, typer.Option("--max-articles", min=0, help="Embed the bodies of the first N records kept (0: all); the overview and corpus views count every record.")] = 1000,
+    aliases: Annotated[Optional[Path], typer.Option("--aliases", help="TSV of form<TAB>key lines that merge entity keys in the corpus views.")] = None,
 ) -> None:
-    """Write a self-contained HTML report: corpus overview, articles with highlighted entities, filters, search."""
+    """Write a self-contained HTML report: corpus overview, entity timeline, co-occurrence, KWIC, articles with highlighted entities, filters, search."""
     from pipeline.report.html import write_report
-    from pipeline.report.records import iter_records
 
-    _check_records_path(records)
+    al = _load_aliases(aliases)
+    recs = _records(records, limit)
     try:
-        summary = write_report(iter_records(records, limit=limit), output, labels=_split_labels(label), query=query,
-                               top=top, title=f"shinbun: {records.name}")
+        summary = write_report(recs, output, labels=_split_labels(label), query=query, top=top,
+                               title=f"shinbun: {records.name}", max_articles=max_articles or None, aliases=al)
     except OSError as exc:
         _fail(str(exc))
     s = summary.stats
     typer.echo(f"shinbun: wrote {output}: {summary.included:,} of {summary.read:,} records "
-               f"({s.articles:,} articles, {s.errors:,} errors, {s.mentions:,} mentions)", err=True)
+               f"({s.articles:,} articles, {s.errors:,} errors, {s.mentions:,} mentions"
+               f"{'' if summary.embedded == summary.included else f'; {summary.embedded:,} article bodies embedded'})", err=True)
 
 
 @app.command()
 @_stops_on_signals
 def entities(
-    records: Annotated[Path, typer.Argument(help="Records JSONL written by `shinbun run` (.gz/.zst too; - for stdin).", show_default=False)],
+    records: Annotated[Path, typer.Argument(help=RECORDS_HELP, show_default=False)],
     output: Annotated[str, typer.Option("-o", "--output", help="Output .parquet, .csv or .jsonl (- for CSV on stdout).")] = "-",
     aggregate: Annotated[bool, typer.Option("--aggregate", help="One row per (label, canonical-or-text) with article and mention counts.")] = False,
     limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N records.")] = None,
+    by: Annotated[Optional[str], typer.Option("--by", help="Articles and mentions per entity key and day, week, month or auto (from the corpus's span); RECORDS may be a `shinbun db` file.")] = None,
+    aliases: Annotated[Optional[Path], typer.Option("--aliases", help="With --by: TSV of form<TAB>key lines that merge entity keys.")] = None,
+    label: Annotated[Optional[list[str]], typer.Option("--label", help="Keep only entities with this label (repeat or comma-separate).")] = None,
+    lang: Annotated[Optional[list[str]], typer.Option("--lang", help="Keep only articles in this language: ja, zh-Hans, zh-Hant, or zh for both (repeat or comma-separate).")] = None,
+    min_articles: Annotated[int, typer.Option("--min-articles", min=1, help="With --aggregate: only entities found in at least N articles.")] = 1,
+    sort: Annotated[str, typer.Option("--sort", help="With --aggregate: order by articles (as `stats`) or mentions, descending.")] = "articles",
 ) -> None:
     """Write a table of entity mentions (one row each), or with --aggregate one row per entity."""
-    from pipeline.report.records import iter_records
-    from pipeline.report.tables import OutputFormatError, output_format, write_aggregate, write_mentions
+    from pipeline.report.tables import SORTS, OutputFormatError, output_format, select, write_aggregate, write_mentions
 
-    _check_records_path(records)
+    if by is not None:
+        return _entities_by(records, output, by, aliases, limit)
     try:
         output_format(output)
-        write = write_aggregate if aggregate else write_mentions
-        n = write(iter_records(records, limit=limit), output)
+    except OutputFormatError as exc:
+        _fail(str(exc))
+    if sort not in SORTS:
+        _fail(f"--sort must be one of {', '.join(SORTS)}, got {sort!r}")
+    if not aggregate and (min_articles != 1 or sort != "articles"):
+        _fail("--min-articles and --sort apply to --aggregate")
+    langs = [x.strip() for item in (lang or []) for x in item.split(",") if x.strip()] or None
+    recs = select(_records(records, limit), _split_labels(label), langs)
+    try:
+        if aggregate:
+            n = write_aggregate(recs, output, sort=sort, min_articles=min_articles)
+        else:
+            n = write_mentions(recs, output)
     except (OutputFormatError, OSError) as exc:
         _fail(str(exc))
     if output != "-":
@@ -267,7 +366,7 @@ def entities(
 @app.command()
 @_stops_on_signals
 def stats(
-    records: Annotated[Path, typer.Argument(help="Records JSONL written by `shinbun run` (.gz/.zst too; - for stdin).", show_default=False)],
+    records: Annotated[Path, typer.Argument(help=RECORDS_HELP, show_default=False)],
     as_json: Annotated[bool, typer.Option("--json", help="Print the numbers as JSON.")] = False,
     top: Annotated[int, typer.Option("--top", help="Top entities per label.")] = 10,
     limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N records.")] = None,
@@ -275,12 +374,11 @@ def stats(
     """Overview numbers of a records file: articles, characters, languages, errors, entities per label, top entities."""
     import orjson
 
-    from pipeline.report.records import iter_records
     from pipeline.report.stats import compute_stats, stats_table
 
-    _check_records_path(records)
+    recs = _records(records, limit)
     try:
-        result = compute_stats(iter_records(records, limit=limit), top=top)
+        result = compute_stats(recs, top=top)
     except OSError as exc:
         _fail(str(exc))
     if as_json:
@@ -293,9 +391,144 @@ def stats(
         console.print(table)
 
 
-def main() -> None:
-    import os
+# --- Corpus questions: db, entities --by, cooccur, kwic (pipeline.report.corpus, pipeline.report.db) ---
 
+_SOURCES_HELP = "Records JSONL files written by `shinbun run` (.gz/.zst too), or one DuckDB file written by `shinbun db`."
+
+
+def _load_aliases(path: Optional[Path]):
+    from pipeline.report.corpus import AliasError, Aliases
+
+    try:
+        return Aliases.load(path)
+    except AliasError as exc:
+        _fail(str(exc))
+
+
+def _records_of(paths: list[Path], limit: Optional[int] = None):
+    import itertools
+
+    streams = [_records(p, None) for p in paths]  # each checked now: a bad file fails before any work
+    return itertools.islice(itertools.chain.from_iterable(streams), limit)
+
+
+def _corpus_source(paths: list[Path], aliases: Optional[Path]):
+    """A read-only DuckDB connection when ``paths`` is one DuckDB file, else None (records)."""
+    from pipeline.report.db import connect, is_duckdb
+
+    if not any(is_duckdb(p) for p in paths):
+        return None
+    if len(paths) != 1:
+        _fail("give one DuckDB file, or records files, not both")
+    if aliases is not None:
+        _fail("aliases are applied when the database is written: shinbun db --aliases FILE")
+    return connect(paths[0])
+
+
+def _write_table(rows, columns, output: str, kinds: dict[str, str]) -> None:
+    from pipeline.report.tables import OutputFormatError, write_rows
+
+    try:
+        n = write_rows(rows, columns, output, kinds)
+    except (OutputFormatError, OSError) as exc:
+        _fail(str(exc))
+    if output != "-":
+        typer.echo(f"shinbun: wrote {n:,} rows to {output}", err=True)
+
+
+def _check_output(output: str) -> None:
+    from pipeline.report.tables import OutputFormatError, output_format
+
+    try:
+        output_format(output)
+    except OutputFormatError as exc:
+        _fail(str(exc))
+
+
+def _corpus_rows(sources: list[Path], aliases: Optional[Path], output: str, from_db, from_records, limit: Optional[int] = None):
+    """Rows of a corpus question: ``from_db(connection)`` when ``sources`` is a DuckDB file, else
+    ``from_records(records, aliases)``; fails before reading anything when ``output`` is unusable."""
+    _check_output(output)
+    con = _corpus_source(sources, aliases)
+    if con is not None:
+        if limit is not None:
+            _fail("--limit applies to records files, not to a DuckDB file")
+        return from_db(con)
+    return from_records(_records_of(sources, limit), _load_aliases(aliases))
+
+
+def _entities_by(records: Path, output: str, by: str, aliases: Optional[Path], limit: Optional[int]) -> None:
+    from pipeline.report import corpus, db
+
+    if by not in ("auto", *corpus.PERIODS):
+        _fail(f"--by must be auto, day, week or month, got {by!r}")
+    rows = _corpus_rows([records], aliases, output, lambda con: db.timeline_rows(con, by),
+                        lambda recs, al: corpus.timeline_rows(corpus.build_index(recs, aliases=al, pairs=False), by), limit)
+    _write_table(rows, corpus.TIMELINE_COLUMNS, output, {})
+
+
+@app.command("db")
+@_stops_on_signals
+def db_command(
+    records: Annotated[list[Path], typer.Argument(help="Records JSONL files written by `shinbun run` (.gz/.zst too; - for stdin).", show_default=False)],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The DuckDB file to write (replaced if it exists).")],
+    aliases: Annotated[Optional[Path], typer.Option("--aliases", help="TSV of form<TAB>key lines that merge entity keys.")] = None,
+    sentences: Annotated[bool, typer.Option("--sentences", help="Also a table of sentence spans.")] = False,
+    memory_limit: Annotated[str, typer.Option("--memory-limit", help="DuckDB's memory limit; beyond it DuckDB spills to disk.")] = "512MB",
+    limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N records.")] = None,
+) -> None:
+    """Load records into a DuckDB file: articles, mentions, clusters, entities, views for time, co-occurrence, KWIC (docs/corpus.md)."""
+    from pipeline.report.db import load
+
+    al = _load_aliases(aliases)
+    try:
+        corpus = load(_records_of(records, limit), output, aliases=al, sentences=sentences, memory_limit=memory_limit)
+    except OSError as exc:
+        _fail(str(exc))
+    typer.echo(f"shinbun: wrote {output}: {corpus['articles']:,} articles ({corpus['dated_articles']:,} dated, "
+               f"{corpus['first_date'] or '-'} to {corpus['last_date'] or '-'})", err=True)
+
+
+@app.command()
+@_stops_on_signals
+def cooccur(
+    sources: Annotated[list[Path], typer.Argument(help=_SOURCES_HELP, show_default=False)],
+    output: Annotated[str, typer.Option("-o", "--output", help="Output .parquet, .csv or .jsonl (- for CSV on stdout).")] = "-",
+    min_count: Annotated[int, typer.Option("--min-count", min=1, help="Only pairs that share at least N articles.")] = 2,
+    label: Annotated[Optional[list[str]], typer.Option("--label", help="Only entities with this label (repeat or comma-separate; default: all but MONEY, PERCENT, DATE).")] = None,
+    entity: Annotated[Optional[str], typer.Option("--entity", help="Only pairs with this entity (any script form of its key).")] = None,
+    aliases: Annotated[Optional[Path], typer.Option("--aliases", help="TSV of form<TAB>key lines that merge entity keys (records only).")] = None,
+) -> None:
+    """Entity pairs by shared articles and sentences, with lift and PMI."""
+    from pipeline.report import corpus, db
+
+    opts = {"min_count": min_count, "labels": _split_labels(label), "entity": entity}
+    rows = _corpus_rows(sources, aliases, output, lambda con: db.cooccur_rows(con, **opts),
+                        lambda recs, al: corpus.cooccur_rows(corpus.build_index(recs, aliases=al), **opts))
+    _write_table(rows, corpus.COOCCUR_COLUMNS, output,
+                 {"sentences": "int", "articles_a": "int", "articles_b": "int", "lift": "float", "pmi": "float"})
+
+
+@app.command()
+@_stops_on_signals
+def kwic(
+    key: Annotated[str, typer.Argument(help="The entity: its key or any script form of it (騰訊 finds 腾讯).", show_default=False)],
+    sources: Annotated[list[Path], typer.Argument(help=_SOURCES_HELP, show_default=False)],
+    output: Annotated[str, typer.Option("-o", "--output", help="Output .parquet, .csv or .jsonl (- for CSV on stdout).")] = "-",
+    width: Annotated[int, typer.Option("--width", min=0, help="Characters of context on each side.")] = 30,
+    label: Annotated[Optional[list[str]], typer.Option("--label", help="Only mentions with this label.")] = None,
+    aliases: Annotated[Optional[Path], typer.Option("--aliases", help="TSV of form<TAB>key lines that merge entity keys (records only).")] = None,
+) -> None:
+    """Keyword in context: every mention of an entity with its left and right context, article id and date."""
+    from pipeline.report import corpus, db
+
+    labels = _split_labels(label)
+    rows = _corpus_rows(sources, aliases, output, lambda con: db.kwic_rows(con, key, width=width, labels=labels),
+                        lambda recs, al: corpus.kwic_rows(recs, key, aliases=al, width=width, labels=labels))
+    _write_table(rows, corpus.KWIC_COLUMNS, output, {})
+
+
+def main() -> None:
     # shinbun parallelises with worker processes (one per core); BLAS threads on top of that
     # only oversubscribe the cores, and the models' small matrices run fastest on one thread.
     # Must be set before numpy is first imported. An explicit setting by the user wins.

@@ -1,6 +1,11 @@
 """Config files -> settings, and the registry of named implementations.
 
-A config is a TOML file (the default: ``pipeline/default.toml``, packaged). Every swappable part names a
+A config is a TOML file layered on the packaged default (``pipeline/default.toml``): a user file
+sets only what it changes. Tables merge key by key; any other value replaces the default's whole,
+arrays of tables included, so a file that has ``[[recognizers]]`` entries replaces the whole list
+of recognisers (it is not merged entry by entry). ``overrides`` (``shinbun run --set KEY=VALUE``)
+go on top with dotted keys (``pipeline.emit_tokens``, ``recognizers.2.style_alpha``: a number
+picks an entry of an array, 0 for the first). Every swappable part names a
 ``factory`` registered here, with its arguments next to it, so switching a tokenizer, an
 entity recogniser or an output format is a config edit, not a code edit. The registry is
 built on ``catalogue`` (the mechanism behind spaCy's registry) and also reads the
@@ -47,8 +52,11 @@ class Config:
 
     @property
     def hash(self) -> str:
-        """Stable hash of the settings (not of the file's formatting or comments)."""
-        canonical = orjson.dumps(self.data, option=orjson.OPT_SORT_KEYS)
+        """Stable hash of the settings (not of the file's formatting or comments). The ``[input]``
+        section is left out: it says where to find the text in the input records, not how text is
+        analysed, so a CSV read with ``--text-field content`` gives the same records as JSONL."""
+        analysed = {k: v for k, v in self.data.items() if k != "input"}
+        canonical = orjson.dumps(analysed, option=orjson.OPT_SORT_KEYS)
         return hashlib.sha256(canonical).hexdigest()[:16]
 
     def section(self, name: str) -> dict[str, Any]:
@@ -58,25 +66,82 @@ class Config:
         return value
 
 
-def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Config:
-    """Read a TOML config; ``None`` means the packaged default. ``overrides`` are merged on top
-    as ``{"section.key": value}``."""
-    p = Path(path) if path is not None else default_config_path()
+def _read_toml(p: Path) -> dict[str, Any]:
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
+        return tomllib.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {p}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config file {p}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"invalid TOML in config file {p}: {exc}") from None
+
+
+def merge(base: dict[str, Any], layer: dict[str, Any]) -> dict[str, Any]:
+    """``layer`` on top of ``base`` (neither is changed): tables merge key by key, every other
+    value (a string, a number, an array, an array of tables) replaces the base's whole."""
+    out = dict(base)
+    for key, value in layer.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def parse_override(item: str) -> tuple[str, Any]:
+    """``KEY=VALUE`` from the command line -> (dotted key, value). The value is read as a TOML
+    value (``false``, ``0.5``, ``"ja"``, ``["ja"]``); a bare word that is not TOML is a string."""
+    key, sep, raw = item.partition("=")
+    key = key.strip()
+    if not sep or not key or any(not part for part in key.split(".")):
+        raise ConfigError(f"--set expects KEY=VALUE with a dotted KEY (e.g. pipeline.emit_tokens=false), got {item!r}")
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return key, value
+
+
+def _set(data: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set ``value`` at the dotted key in ``data`` (in place; tables are made as needed)."""
+    *parents, last = dotted.split(".")
+    node: Any = data
+    for depth, part in enumerate([*parents, last]):
+        where = ".".join(parents[:depth]) or "the config"
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ConfigError(f"override {dotted!r}: {where} is an array of {len(node)}; use an index 0-{len(node) - 1}")
+            if depth == len(parents):
+                node[int(part)] = value
+                return
+            node = node[int(part)]
+        elif isinstance(node, dict):
+            if depth == len(parents):
+                node[part] = value
+                return
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            elif not isinstance(child, (dict, list)):
+                raise ConfigError(f"override {dotted!r}: {'.'.join(parents[:depth + 1])} is a value, not a table")
+            node = child
+        else:
+            raise ConfigError(f"override {dotted!r}: {where} is a value, not a table")
+
+
+def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Config:
+    """The packaged default, with the TOML file ``path`` layered on it (see the module docstring)
+    and ``overrides`` (``{"section.key": value}``) on top. ``Config.source`` names the layers."""
+    default = default_config_path()
+    data = _read_toml(default)
+    source = str(default)
+    if path is not None and Path(path).resolve() != default.resolve():
+        data = merge(data, _read_toml(Path(path)))
+        source = f"{default} + {path}"
     for dotted, value in (overrides or {}).items():
-        *parents, key = dotted.split(".")
-        node = data
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[key] = value
-    return Config(data=data, source=str(p))
+        _set(data, dotted, value)
+    return Config(data=data, source=source)
 
 
 def build(reg: catalogue.Registry, spec: dict[str, Any], what: str) -> Any:

@@ -9,12 +9,13 @@ the stage, so one bad article never stops a batch.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pipeline import __version__
 from pipeline.config import Config, ConfigError, build, load_config, registry
+from pipeline.io import html as web_html
 from pipeline.record import SCHEMA_VERSION, Article, Document, InputError, Span
 from pipeline.serialize import error_record, to_record
 from pipeline.stages import entities as entity_stage
@@ -44,6 +45,15 @@ class Settings:
     emit_tokens: bool = True
     detect_boilerplate: bool = True
     entities_in_boilerplate: bool = False
+    # Analyse only articles in these languages (ja, zh, zh-Hans, zh-Hant, und; zh = both scripts);
+    # empty: all. Others become SkippedLanguage error records, or with keep_other_langs, `und`
+    # records without analysis (docs/web-archives.md).
+    langs: list[str] = field(default_factory=list)
+    keep_other_langs: bool = False
+
+
+LANG_FILTER_TAGS = ("ja", "zh", "zh-Hans", "zh-Hant", "und")
+WEB_SETTINGS = {"html_hash"}
 
 
 class Pipeline:
@@ -52,15 +62,31 @@ class Pipeline:
     def __init__(self, config: Config) -> None:
         self.config = config
         p = config.section("pipeline")
-        unknown = set(p) - {"emit_tokens", "detect_boilerplate", "entities_in_boilerplate"}
+        unknown = set(p) - {"emit_tokens", "detect_boilerplate", "entities_in_boilerplate", "langs", "keep_other_langs"}
         if unknown:
             raise ConfigError(f"[pipeline]: unknown setting(s) {sorted(unknown)}")
         self.settings = Settings(**p)
+        langs = self.settings.langs
+        if not isinstance(langs, list) or any(tag not in LANG_FILTER_TAGS for tag in langs):
+            raise ConfigError(f"[pipeline] langs must be a list of {', '.join(LANG_FILTER_TAGS)}, got {langs!r}")
+        web = config.section("web")
+        if set(web) - WEB_SETTINGS:
+            raise ConfigError(f"[web]: unknown setting(s) {sorted(set(web) - WEB_SETTINGS)}")
+        self.html_hash = bool(web.get("html_hash", False))
         toks = config.section("tokenizers")
         self.tokenizers = {lang: build(registry.tokenizers, spec, f"[tokenizers.{lang}]") for lang, spec in toks.items()}
-        specs = config.data.get("recognizers", [])
+        specs = config.data.get("recognizers")
+        if specs is None:
+            raise ConfigError("the config has no [[recognizers]], so no entity would be found; "
+                              "write `recognizers = []` to run without recognisers on purpose")
         if not isinstance(specs, list):
             raise ConfigError("[[recognizers]] must be an array of tables")
+        for i, spec in enumerate(specs):
+            if not isinstance(spec, dict) or "factory" not in spec:
+                raise ConfigError(
+                    f"[[recognizers]] #{i + 1} has no factory. A [[recognizers]] list in a config file replaces "
+                    "the default list whole (it is not merged entry by entry): list every recogniser, each with "
+                    "its factory, or change one setting with --set recognizers.N.KEY=VALUE (N = 0 for the first)")
         self.recognizers = [build(registry.recognizers, s, f"[[recognizers]] #{i + 1}") for i, s in enumerate(specs)]
         self.grouping = grouping.Grouper()
         self._meta: dict[str, Any] | None = None
@@ -90,6 +116,21 @@ class Pipeline:
                 return detected if detected.startswith("zh") else "zh-Hans"
             doc.warnings.append(f"unknown language code {article.lang!r}; detected from the text instead")
         return detect_language(article.text)
+
+    def _wanted(self, lang: str) -> bool:
+        langs = self.settings.langs
+        return not langs or lang in langs or (lang.startswith("zh-") and "zh" in langs)
+
+    def _extract(self, article: Article) -> Article:
+        """A web page's article (pipeline.io.html.extract). With a language filter that does not
+        keep other languages, a page without Japanese or Chinese characters is skipped before the
+        extraction, its costly part (raises SkippedLanguage, reported at stage ``language``)."""
+        langs = self.settings.langs
+        need_cjk = bool(langs) and not self.settings.keep_other_langs and "und" not in langs
+        try:
+            return web_html.extract(article, html_hash=self.html_hash, need_cjk=need_cjk)
+        except web_html.SkippedLanguage as exc:
+            raise StageError("language", exc) from exc
 
     def _tokenizer_for(self, lang: str):
         if lang in self.tokenizers:
@@ -138,10 +179,20 @@ class Pipeline:
         """Language, body, sentences and tokens; False if the document ends there (no language).
         Raises StageError."""
         article = doc.article
-        text = article.text
-        stage = "language"
+        stage = "read"
         try:
+            if article.page is not None:
+                article = doc.article = self._extract(article)
+            text = article.text
+            stage = "language"
             doc.lang = self._lang(article, doc)
+            filtered = not self._wanted(doc.lang)
+            if filtered:
+                if not self.settings.keep_other_langs:
+                    raise web_html.SkippedLanguage(f"language {doc.lang} is not one of [pipeline] langs {self.settings.langs}")
+                doc.warnings.append(f"language {doc.lang} is not one of [pipeline] langs {self.settings.langs}: "
+                                    "written as und, not analysed")
+                doc.lang = "und"
             stage = "boilerplate"
             if self.settings.detect_boilerplate:
                 doc.body, doc.boilerplate = find_body(text, article.title)
@@ -151,7 +202,7 @@ class Pipeline:
             if not text.strip():
                 doc.warnings.append("empty text")
             if doc.lang == "und":
-                if text.strip():
+                if text.strip() and not filtered:
                     doc.warnings.append("language not recognised as Japanese or Chinese (und): no sentences, tokens or entities")
                 return False
             stage = "sentences"
@@ -163,6 +214,8 @@ class Pipeline:
                 # Traditional text (offsets are shared, so tokens point into the original).
                 seg_text = to_simplified(text) if doc.lang == "zh-Hant" else text
                 doc.tokens = tokenizer.tokenize(seg_text, doc.sentences)
+        except StageError:
+            raise
         except Exception as exc:  # noqa: BLE001 - any failure becomes an error record
             raise StageError(stage, exc) from exc
         return True
@@ -223,7 +276,7 @@ class Pipeline:
         return out
 
     def _merge_entities(self, doc: Document, results: list[list]) -> list:
-        merged = entity_stage.merge(results)
+        merged = entity_stage.merge([entity_stage.split_at_layout(doc.text, found) for found in results])
         if not self.settings.entities_in_boilerplate and doc.body is not None:
             merged = entity_stage.inside(merged, doc.body)
         entity_stage.check_labels(merged)

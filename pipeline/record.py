@@ -16,8 +16,23 @@ LANGS = ("ja", "zh-Hans", "zh-Hant", "und")
 
 
 @dataclass(slots=True)
+class WebPage:
+    """A web page as read (a WARC response, an ``.html`` file, a JSONL ``html`` field), before its
+    text is extracted. The pipeline extracts it (:mod:`pipeline.io.html`) in the worker that
+    analyses the article, so extraction runs in parallel like every other stage."""
+
+    html: bytes | str  # str when the input already held decoded text (a JSONL ``html`` field)
+    http_charset: str | None = None  # the charset of the HTTP Content-Type header
+    capture_date: str | None = None  # the WARC-Date (when the page was crawled), ISO 8601
+
+
+@dataclass(slots=True)
 class Article:
-    """One input article. ``position`` is its 0-based index in the input stream."""
+    """One input article. ``position`` is its 0-based index in the input stream.
+
+    An article read from a web page arrives with ``page`` set and an empty ``text``; extraction
+    fills ``text``, ``title`` and ``published`` and clears ``page``. ``source`` is where the
+    article came from (file, WARC record, charset, extractor), written as ``meta.source``."""
 
     id: str
     text: str
@@ -27,6 +42,8 @@ class Article:
     url: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     position: int = 0
+    page: WebPage | None = None
+    source: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.record import Document, Entity, Token
+from pipeline.stages.entity_key import entity_key
 
 
 def _token(text: str, t: Token) -> dict[str, Any]:
@@ -22,7 +23,7 @@ def _token(text: str, t: Token) -> dict[str, Any]:
     return out
 
 
-def _entity(text: str, e: Entity) -> dict[str, Any]:
+def _entity(text: str, e: Entity, lang: str) -> dict[str, Any]:
     out: dict[str, Any] = {
         "start": e.start,
         "end": e.end,
@@ -38,6 +39,7 @@ def _entity(text: str, e: Entity) -> dict[str, Any]:
     if e.cluster is not None:
         out["cluster"] = e.cluster
         out["canonical"] = e.canonical
+    out["key"] = entity_key(e.canonical or out["text"], lang)
     return out
 
 
@@ -55,12 +57,14 @@ def to_record(doc: Document, meta: dict[str, Any], *, emit_tokens: bool = True) 
     rec["sentences"] = [{"start": s.start, "end": s.end} for s in doc.sentences]
     if emit_tokens:
         rec["tokens"] = [_token(text, t) for t in doc.tokens]
-    rec["entities"] = [_entity(text, e) for e in doc.entities]
+    rec["entities"] = [_entity(text, e, doc.lang) for e in doc.entities]
     if doc.warnings:
         rec["warnings"] = list(doc.warnings)
     rec["meta"] = dict(meta)
     if art.meta:
         rec["meta"]["input"] = art.meta
+    if art.source:
+        rec["meta"]["source"] = art.source
     return rec
 
 

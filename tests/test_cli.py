@@ -70,10 +70,123 @@ def test_a_bad_recogniser_setting_is_a_config_error(tmp_path, sample_path):
     for line, message in [("cascade_threshold = 2.0", "cascade_threshold must be within [0, 1]"), ('model = "no-such-model"', "no spaCy NER model at no-such-model")]:
         cfg = tmp_path / "c.toml"
         cfg.write_text(
-            f'[tokenizers.zh]\nfactory = "jieba"\n[[recognizers]]\nfactory = "spacy_ner"\nmodel_lang = "zh"\n'
+            '[tokenizers.zh]\nfactory = "jieba"\n[[recognizers]]\nfactory = "spacy_ner"\nmodel_lang = "zh"\n'
             + ("" if line.startswith("model ") else 'model = "ner-zh"\n') + line + "\n",
             encoding="utf-8",
         )
         r = shinbun("run", sample_path, "-o", tmp_path / "o.jsonl", "-c", cfg, "--quiet", "--workers", "1")
         assert r.returncode == 2, r.stderr
         assert message in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_partial_config_keeps_the_default_recognisers(tmp_path, sample_path):
+    """`-c` with only `[pipeline] emit_tokens = false` gives the default's entities, without tokens;
+    --no-tokens and --set give the same records (same resolved config, same hash)."""
+    part = tmp_path / "my.toml"
+    part.write_text("[pipeline]\nemit_tokens = false\n", encoding="utf-8")
+    outs = {}
+    for name, args in {"default": (), "partial": ("-c", part), "no_tokens": ("--no-tokens",),
+                       "set": ("--set", "pipeline.emit_tokens=false")}.items():
+        out = tmp_path / f"{name}.jsonl"
+        r = shinbun("run", sample_path, "-o", out, "--quiet", "--workers", "1", *args)
+        assert r.returncode == 0, r.stderr
+        outs[name] = [orjson.loads(x) for x in out.read_bytes().splitlines()]
+    default = outs["default"]
+    assert sum(len(r["entities"]) for r in default) > 50
+    assert all("tokens" in r for r in default)
+    for name in ("partial", "no_tokens", "set"):
+        assert [r["entities"] for r in outs[name]] == [r["entities"] for r in default]
+        assert all("tokens" not in r for r in outs[name])
+        assert [m["name"] for m in outs[name][0]["meta"]["models"]] == [m["name"] for m in default[0]["meta"]["models"]]
+    assert outs["partial"] == outs["no_tokens"] == outs["set"]
+
+
+def test_a_bad_override_is_one_line_and_status_2(tmp_path, sample_path):
+    r = shinbun("run", sample_path, "-o", tmp_path / "o.jsonl", "--set", "recognizers.7.model=x")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip() == "shinbun: error: override 'recognizers.7.model': recognizers is an array of 3; use an index 0-2"
+
+
+def test_input_field_options_stdin_and_lang(tmp_path):
+    """A CSV whose text column is `content`, read with --text-field content, gives the records of the
+    same articles as JSONL; `-` reads JSONL from stdin; --lang fills in the language of records
+    without one; an unknown --lang is refused."""
+    import pandas as pd
+
+    from tests.conftest import LIGHT_CONFIG
+
+    cfg = tmp_path / "light.toml"
+    cfg.write_text(LIGHT_CONFIG, encoding="utf-8")
+    rows = [{"id": "j1", "text": "トヨタ自動車は2012年7月5日、100億円を投資した。", "published": "2012-07-05 10:00:00+0900"},
+            {"id": "z1", "text": "北京今天下雪。"}]
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+    csv = tmp_path / "in.csv"
+    pd.DataFrame([{"content": r["text"], "id": r["id"], "published": r.get("published")} for r in rows]).to_csv(csv, index=False)
+    common = ("-c", cfg, "--quiet", "--workers", "1", "-o", "-")
+    a = shinbun("run", src, *common)
+    b = shinbun("run", csv, "--text-field", "content", *common)
+    c = shinbun("run", "-", *common, input=src.read_text(encoding="utf-8"))
+    assert a.returncode == b.returncode == c.returncode == 0, a.stderr + b.stderr + c.stderr
+    assert [orjson.loads(x) for x in b.stdout.splitlines()] == [orjson.loads(x) for x in a.stdout.splitlines()]
+    assert c.stdout == a.stdout
+    langs = [orjson.loads(x)["lang"] for x in shinbun("run", src, "--lang", "ja", *common).stdout.splitlines()]
+    assert langs == ["ja", "ja"]
+    r = shinbun("run", src, "--lang", "japanese", *common)
+    assert r.returncode == 2 and r.stderr == "shinbun: error: unknown language 'japanese' (known: ja, zh, zh-Hans, zh-Hant, und)\n"
+    missing = shinbun("run", csv, *common)
+    assert json.loads(missing.stdout.splitlines()[0])["error"]["message"] == "record has no 'text' field (its fields: 'content', 'id', 'published')"
+
+
+def test_exit_status_3_when_every_record_failed_or_too_many_did(tmp_path):
+    from tests.conftest import LIGHT_CONFIG
+
+    cfg = tmp_path / "light.toml"
+    cfg.write_text(LIGHT_CONFIG, encoding="utf-8")
+    src = tmp_path / "in.jsonl"
+    src.write_bytes('{"id":"a","text":"東京で地震。"}\n{oops\n{"id":"b"}\n{"id":"c","text":"北京下雪。"}\n'.encode())
+    out = tmp_path / "o.jsonl"
+    common = ("-c", cfg, "--workers", "1", "-o", out)
+    ok = shinbun("run", src, *common, "--max-error-rate", "0.5")
+    assert ok.returncode == 0 and "2 articles, 2 errors" in ok.stderr
+    r = shinbun("run", src, *common, "--max-error-rate", "0.4")
+    assert r.returncode == 3 and len(out.read_bytes().splitlines()) == 4
+    assert r.stderr.splitlines()[-1] == "shinbun: error: 2 of 4 records are error records (50.0%), above --max-error-rate 0.4"
+    content = tmp_path / "content.jsonl"
+    content.write_text('{"id":"a","content":"x"}\n{"id":"b","content":"y"}\n', encoding="utf-8")
+    r = shinbun("run", content, *common, "--quiet")
+    assert r.returncode == 3
+    assert r.stderr == "shinbun: error: all 2 records are error records (no article was processed)\n"
+    assert shinbun("run", src, *common, "--max-error-rate", "1.5").returncode == 2  # out of range
+
+
+def test_version_and_honest_workers_help():
+    from pipeline import __version__
+
+    r = shinbun("--version")
+    assert r.returncode == 0 and r.stdout == f"shinbun {__version__}\n"
+    assert shinbun("version").stdout == r.stdout
+    import os
+
+    help_text = " ".join(shinbun("run", "--help", env={**os.environ, "COLUMNS": "400"}).stdout.split())
+    assert f"Worker processes (default: the number of CPU cores, {os.cpu_count()} here)." in help_text
+    assert "[default: 0]" not in help_text
+
+
+def test_run_without_output_on_a_terminal_asks_for_it(tmp_path):
+    """A terminal on stdout: no flood of JSON, one line that asks for -o. Piped: stdout as before."""
+    import os
+    import pty
+
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id":"a","content":"x"}\n', encoding="utf-8")
+    leader, follower = pty.openpty()
+    try:
+        r = subprocess.run([sys.executable, "-m", "pipeline.cli", "run", str(src)], stdout=follower, stderr=subprocess.PIPE, text=True)
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert r.returncode == 2
+    assert r.stderr == "shinbun: error: give the output file with -o FILE (.jsonl, .jsonl.gz, .parquet), or -o - to print the records here\n"
+    piped = shinbun("run", src, "--quiet", "--workers", "1")
+    assert piped.returncode == 3 and json.loads(piped.stdout)["error"]["type"] == "MissingText"

@@ -110,7 +110,17 @@ def test_stages_know_no_recogniser_internals():
             assert not any(d.startswith("pipeline.ner") for d in deps), module
 
 
-@pytest.mark.parametrize("module", ["scripts.bench.bench_numeric", "scripts.data.check_identical", "scripts.eval.eval_ner"])
+# every script whose imports the default install (plus the dev extra) provides; train_lac_teacher
+# and finetune_ner need torch (the transformers extra) and are imported by their own tests
+SCRIPTS = [
+    "scripts.train.train_ner", "scripts.train.ensemble_soft_targets", "scripts.train.package_model",
+    "scripts.train.build_zh_bigrams", "scripts.eval.eval_ner", "scripts.eval.sweep_cascade",
+    "scripts.eval.sweep_style", "scripts.bench.bench", "scripts.bench.bench_numeric",
+    "scripts.bench.bench_ray", "scripts.data.check_identical", "scripts.data.splits",
+]
+
+
+@pytest.mark.parametrize("module", SCRIPTS)
 def test_scripts_run_as_modules(module):
     out = subprocess.run([sys.executable, "-m", module, "--help"], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr

@@ -312,7 +312,6 @@ def test_ctrl_c_stops_a_ray_it_started(tmp_path, sample_path):
     import signal
     import subprocess
     import sys
-    import time
 
     from test_signals import live_in_group, wait_until
 

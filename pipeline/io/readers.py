@@ -3,12 +3,17 @@
 Supported inputs
 - JSON Lines (``.jsonl``, ``.ndjson``, ``.json`` holding one object per line): fields ``id``,
   ``text``, optional ``title``, ``lang``, ``published``, ``url``; every other field is kept in
-  ``Article.meta``.
+  ``Article.meta``. :class:`InputFields` renames them for every kind of input (``--text-field``
+  and friends, or the config's ``[input]`` section) and gives a language to records without one.
+- ``-`` (standard input), a pipe or ``/dev/stdin``: uncompressed JSON Lines, read as a stream.
 - Plain text (``.txt``): one article per file, id = the file name.
 - Any of the above compressed with gzip, bz2, xz or zstd, recognised by content
   (:mod:`pipeline.io.compression`; the usual suffixes are ``.gz``, ``.bz2``, ``.xz``, ``.zst``).
 - Whatever Hugging Face ``datasets`` loads from local files: ``.parquet``, ``.csv``, ``.arrow``,
   and a ``save_to_disk`` folder (recognised by its ``dataset_info.json``/``state.json``).
+- Web pages (``.html``/``.htm``, optionally compressed), WARC files (``.warc``, ``.warc.gz``: one
+  item per response record) and JSONL records with an ``html`` field instead of ``text``: see
+  :mod:`pipeline.io.warc` and :mod:`pipeline.io.html` (the optional extra ``web``).
 - A directory: every file below it, in sorted path order.
 
 Everything streams: a JSONL dump is read line by line and a dataset is iterated (memory-mapped
@@ -19,12 +24,16 @@ invalid UTF-8, missing ``text``) becomes an ``InputError`` and reading goes on.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from pipeline.io import html as web_html
+from pipeline.io import warc
 from pipeline.io.compression import COMPRESSED_SUFFIXES, inner_suffix, open_binary
 from pipeline.record import Article, InputError
 
@@ -34,6 +43,7 @@ TEXT_EXT = {".txt", ".text"}
 DATASET_EXT = {".parquet", ".csv", ".arrow"}
 
 ReadResult = Article | InputError
+STDIN = "-"
 
 
 class InputPathError(OSError):
@@ -52,53 +62,107 @@ def _as_str(value: Any) -> str | None:
     return str(value)
 
 
-def article_from_mapping(obj: Any, fallback_id: str, position: int) -> ReadResult:
+@dataclass(frozen=True, slots=True)
+class InputFields:
+    """Which input field holds what, and the language of records that name none.
+
+    The names apply to every kind of input (JSONL keys, CSV/Parquet columns, dataset features).
+    Every field not named here goes to ``Article.meta`` (the record's ``meta.input``)."""
+
+    text: str = "text"
+    id: str = "id"
+    date: str = "published"
+    title: str = "title"
+    lang: str = "lang"
+    url: str = "url"
+    default_lang: str | None = None  # for records without a language of their own
+
+    @classmethod
+    def from_config(cls, section: dict[str, Any]) -> InputFields:
+        """From a config's ``[input]`` table: ``text_field``, ``id_field``, ``date_field``,
+        ``title_field``, ``lang_field``, ``url_field``, ``lang``. Raises ValueError on other keys."""
+        names = {f"{f}_field": f for f in ("text", "id", "date", "title", "lang", "url")}
+        unknown = sorted(set(section) - set(names) - {"lang"})
+        if unknown:
+            raise ValueError(f"[input]: unknown setting(s) {unknown} (known: {', '.join([*names, 'lang'])})")
+        bad = [k for k, v in section.items() if not isinstance(v, str) or not v]
+        if bad:
+            raise ValueError(f"[input]: {', '.join(sorted(bad))} must be a non-empty string")
+        return cls(**{names[k]: v for k, v in section.items() if k in names}, default_lang=section.get("lang"))
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset((self.text, self.id, self.date, self.title, self.lang, self.url))
+
+
+DEFAULT_FIELDS = InputFields()
+
+
+def article_from_mapping(obj: Any, fallback_id: str, position: int, fields: InputFields = DEFAULT_FIELDS) -> ReadResult:
     """Turn one decoded record into an Article, or an InputError saying what is wrong."""
     if not isinstance(obj, dict):
         return InputError(fallback_id, "InvalidRecord", f"expected a JSON object, got {type(obj).__name__}", position)
-    raw_id = obj.get("id")
+    raw_id = obj.get(fields.id)
     art_id = _as_str(raw_id) if raw_id not in (None, "") else fallback_id
-    text = obj.get("text")
+    text = obj.get(fields.text)
+    if text is None and isinstance(obj.get("html"), str):  # a web page: pipeline.io.html
+        _require_web()
+        return web_html.article_from_html_record(obj, art_id, position, fields.names)
     if text is None:
-        return InputError(art_id, "MissingText", "record has no 'text' field", position)
+        found = ", ".join(repr(k) for k in obj) or "none"
+        return InputError(art_id, "MissingText", f"record has no {fields.text!r} field (its fields: {found})", position)
     if not isinstance(text, str):
-        return InputError(art_id, "InvalidText", f"'text' must be a string, got {type(text).__name__}", position)
-    lang = obj.get("lang")
-    meta = {k: v for k, v in obj.items() if k not in ARTICLE_FIELDS}
+        return InputError(art_id, "InvalidText", f"{fields.text!r} must be a string, got {type(text).__name__}", position)
+    lang = obj.get(fields.lang)
+    names = fields.names
+    meta = {k: v for k, v in obj.items() if k not in names}
     return Article(
         id=art_id,
         text=text,
-        title=_as_str(obj.get("title")),
-        lang=_as_str(lang) if lang else None,
-        published=_as_str(obj.get("published")),
-        url=_as_str(obj.get("url")),
+        title=_as_str(obj.get(fields.title)),
+        lang=_as_str(lang) if lang else fields.default_lang,
+        published=_as_str(obj.get(fields.date)),
+        url=_as_str(obj.get(fields.url)),
         meta=meta,
         position=position,
     )
 
 
-def _iter_jsonl(path: Path, start_position: int) -> Iterator[ReadResult]:
-    position = start_position
+def _iter_jsonl(path: Path, start_position: int, fields: InputFields) -> Iterator[ReadResult]:
     with open_binary(path) as raw:
-        for lineno, line in enumerate(raw, start=1):
-            if not line.strip():
-                continue  # blank lines are not records
-            fallback_id = f"{path.name}:{lineno}"
+        yield from _jsonl_lines(raw, path.name, start_position, fields)
+
+
+def _iter_stream(path: Path, start_position: int, fields: InputFields) -> Iterator[ReadResult]:
+    """``-`` (standard input) or a pipe: uncompressed JSON Lines, read once, front to back."""
+    if str(path) == STDIN:
+        yield from _jsonl_lines(sys.stdin.buffer, "stdin", start_position, fields)
+        return
+    with path.open("rb") as raw:
+        yield from _jsonl_lines(raw, path.name, start_position, fields)
+
+
+def _jsonl_lines(raw: Iterable[bytes], name: str, start_position: int, fields: InputFields) -> Iterator[ReadResult]:
+    position = start_position
+    for lineno, line in enumerate(raw, start=1):
+        if not line.strip():
+            continue  # blank lines are not records
+        fallback_id = f"{name}:{lineno}"
+        try:
+            obj = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            # orjson reports invalid UTF-8 as a decode error too; say which it was.
             try:
-                obj = orjson.loads(line)
-            except orjson.JSONDecodeError as exc:
-                # orjson reports invalid UTF-8 as a decode error too; say which it was.
-                try:
-                    line.decode("utf-8")
-                    yield InputError(fallback_id, "InvalidJSON", f"line {lineno}: {exc}", position)
-                except UnicodeDecodeError as uexc:
-                    yield InputError(fallback_id, "InvalidUTF8", f"line {lineno}: {uexc}", position)
-            else:
-                yield article_from_mapping(obj, fallback_id, position)
-            position += 1
+                line.decode("utf-8")
+                yield InputError(fallback_id, "InvalidJSON", f"line {lineno}: {exc}", position)
+            except UnicodeDecodeError as uexc:
+                yield InputError(fallback_id, "InvalidUTF8", f"line {lineno}: {uexc}", position)
+        else:
+            yield article_from_mapping(obj, fallback_id, position, fields)
+        position += 1
 
 
-def _iter_text_file(path: Path, position: int) -> Iterator[ReadResult]:
+def _iter_text_file(path: Path, position: int, fields: InputFields) -> Iterator[ReadResult]:
     with open_binary(path) as fh:
         data = fh.read()
     name = path.name
@@ -110,10 +174,10 @@ def _iter_text_file(path: Path, position: int) -> Iterator[ReadResult]:
     except UnicodeDecodeError as exc:
         yield InputError(name, "InvalidUTF8", f"{path}: {exc}", position)
         return
-    yield Article(id=name, text=text, position=position)
+    yield Article(id=name, text=text, lang=fields.default_lang, position=position)
 
 
-def _iter_dataset(path: Path, start_position: int) -> Iterator[ReadResult]:
+def _iter_dataset(path: Path, start_position: int, fields: InputFields) -> Iterator[ReadResult]:
     # datasets must never reach for the hub here: the inputs are local files.
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -133,12 +197,32 @@ def _iter_dataset(path: Path, start_position: int) -> Iterator[ReadResult]:
         # streaming=True iterates the file in batches instead of building a cache copy.
         rows = datasets.load_dataset(builder, data_files=str(path), split="train", streaming=True)
     for index, row in enumerate(rows):
-        yield article_from_mapping(dict(row), f"{path.name}:{index}", start_position + index)
+        yield article_from_mapping(dict(row), f"{path.name}:{index}", start_position + index, fields)
+
+
+def _require_web() -> None:
+    try:
+        web_html.require()
+    except web_html.WebExtraMissing as exc:
+        raise InputPathError(str(exc)) from None
+
+
+def _iter_web(path: Path, start_position: int, fields: InputFields) -> Iterator[ReadResult]:
+    """A WARC or an HTML file; ``fields`` (the input field names) do not apply to web pages, whose
+    fields come from HTTP, the WARC headers and the page itself."""
+    _require_web()
+    if warc.is_warc(path):
+        return warc.iter_warc(path, start_position)
+    return web_html.iter_html_file(path, start_position)
 
 
 def _file_kind(path: Path) -> str:
+    if str(path) == STDIN or (path.exists() and not path.is_file() and not path.is_dir()):
+        return "stream"  # standard input, a pipe, /dev/stdin, a shell's <(...)
     if _is_saved_dataset(path):
         return "dataset"
+    if warc.is_warc(path) or inner_suffix(path) in web_html.HTML_EXT:
+        return "web"
     suffix = inner_suffix(path)
     if suffix in JSONL_EXT:
         return "jsonl"
@@ -171,6 +255,9 @@ def check_inputs(paths: Iterable[str | Path]) -> list[Path]:
     checked = []
     for p in paths:
         path = Path(p)
+        if str(p) == STDIN:
+            checked.append(path)
+            continue
         if not path.exists():
             raise InputPathError(f"input not found: {path}")
         if not os.access(path, os.R_OK):
@@ -179,20 +266,21 @@ def check_inputs(paths: Iterable[str | Path]) -> list[Path]:
     return checked
 
 
-def read_articles(paths: Iterable[str | Path]) -> Iterator[ReadResult]:
-    """Stream articles from every input path, in order. Positions count records across inputs."""
+def read_articles(paths: Iterable[str | Path], fields: InputFields = DEFAULT_FIELDS) -> Iterator[ReadResult]:
+    """Stream articles from every input path (``-``: standard input), in order, with ``fields``
+    naming the input fields. Positions count records across inputs."""
     position = 0
     for top in check_inputs(paths):
         for path in _expand(top):
             kind = _file_kind(path)
             if kind == "unknown":
                 # Inside a directory, an unsupported file is reported, never silently skipped.
-                yield InputError(path.name, "UnsupportedFile", f"{path}: unsupported file type (expected .jsonl, .txt, .parquet, .csv, .arrow, optionally compressed)", position)
+                yield InputError(path.name, "UnsupportedFile", f"{path}: unsupported file type (expected .jsonl, .txt, .html, .warc, .parquet, .csv, .arrow, optionally compressed)", position)
                 position += 1
                 continue
-            reader = {"jsonl": _iter_jsonl, "text": _iter_text_file, "dataset": _iter_dataset}[kind]
+            reader = {"jsonl": _iter_jsonl, "text": _iter_text_file, "dataset": _iter_dataset, "stream": _iter_stream, "web": _iter_web}[kind]
             try:
-                for item in reader(path, position):
+                for item in reader(path, position, fields):
                     yield item
                     position = item.position + 1
             except InputPathError:

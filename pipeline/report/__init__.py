@@ -3,7 +3,11 @@
 - :mod:`pipeline.report.records`: read records files (.jsonl, .gz, .zst, ...) defensively.
 - :mod:`pipeline.report.stats`: overview numbers (``shinbun stats``, the report's overview).
 - :mod:`pipeline.report.tables`: mentions and per-entity tables (``shinbun entities``).
-- :mod:`pipeline.report.html`: the self-contained HTML report (``shinbun view``).
+- :mod:`pipeline.report.html`: the self-contained HTML report (``shinbun view``), with the corpus
+  views of :mod:`pipeline.report.corpus_html`.
+- :mod:`pipeline.report.corpus`: entities over time, co-occurrence, keyword in context, aliases
+  (``shinbun entities --by``, ``cooccur``, ``kwic``); :mod:`pipeline.report.db`: the same from a
+  DuckDB file (``shinbun db``). See docs/corpus.md.
 """
 
 from pipeline.report.records import Entity, Record, iter_records

@@ -24,6 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.report.corpus import Aliases, CorpusIndex
+from pipeline.report.corpus_html import CSS as CORPUS_CSS
+from pipeline.report.corpus_html import JS as CORPUS_JS
+from pipeline.report.corpus_html import KWIC_LINES, KWIC_WIDTH, SECTION, corpus_view_data
 from pipeline.report.records import Record
 from pipeline.report.stats import Stats, StatsBuilder
 
@@ -35,6 +39,7 @@ LABEL_COLORS = {
     "QUANTITY": "#e4e7d2", "ORDINAL": "#e4e7d2", "CARDINAL": "#e4e7d2",
 }
 DEFAULT_COLOR = "#dddddd"
+MAX_ARTICLES = 1000  # article bodies embedded by default: ~6 KB each, so the page stays a few MB
 _LANG_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}$")
 _WS_ONLY = re.compile(r"^\s*$")
 
@@ -115,7 +120,8 @@ def article_data(rec: Record, sources: dict[str, int]) -> dict[str, Any]:
     """The JSON object the page script renders one article from.
 
     ``ents`` rows: [label, text, start, end, highlighted, canonical, cluster, source (index into
-    ``sources``, which this call extends), score, value, value_min, value_max, currency, qualifier],
+    ``sources``, which this call extends), score, value, value_min, value_max, currency, qualifier,
+    value_note],
     trailing nulls left out. ``blocks``: see :func:`_blocks`. ``groups``: the entity index,
     [label, name, [entity indices]] per cluster (or per label and text when there is no cluster).
     """
@@ -129,7 +135,7 @@ def article_data(rec: Record, sources: dict[str, int]) -> dict[str, Any]:
     for i, e in enumerate(rec.entities):
         row = [e.label, rec.text[e.start:e.end], e.start, e.end, 1 if i in shown_set else 0, e.canonical, e.cluster,
                sources.setdefault(e.source or "?", len(sources)), e.score, e.value, e.value_min, e.value_max,
-               e.currency, e.qualifier]
+               e.currency, e.qualifier, e.value_note]
         while row[-1] is None:
             row.pop()
         ents.append(row)
@@ -227,6 +233,7 @@ def overview_html(stats: Stats, note: str = "") -> str:
 class ReportSummary:
     read: int = 0       # records read (after --limit)
     included: int = 0   # records in the report
+    embedded: int = 0   # records whose article body is embedded (the first max_articles included)
     stats: Stats | None = None
 
 
@@ -242,12 +249,15 @@ def _matches(rec: Record, labels: set[str] | None, query: str | None) -> bool:
 
 
 def write_report(records: Iterable[Record], path: str | Path, *, labels: Sequence[str] | None = None,
-                 query: str | None = None, top: int = 10, title: str = "shinbun report") -> ReportSummary:
+                 query: str | None = None, top: int = 10, title: str = "shinbun report",
+                 max_articles: int | None = MAX_ARTICLES, aliases: Aliases | None = None) -> ReportSummary:
     """Write the HTML report of ``records`` to ``path``.
 
     ``labels``: keep only entities with these labels, and only articles that have one.
     ``query``: keep only articles whose id, title, text or an entity contains it (NFKC, case-folded).
-    Error records are always kept. The overview describes the records kept.
+    Error records are always kept. The overview and the corpus views (:mod:`pipeline.report.corpus_html`;
+    entity keys merged by ``aliases``) describe every record kept; the bodies of the first
+    ``max_articles`` of them (None: all) are embedded, and the page says so when that is not all.
     """
     label_set = set(labels) if labels else None
     q = _fold(query) if query else None
@@ -255,6 +265,7 @@ def write_report(records: Iterable[Record], path: str | Path, *, labels: Sequenc
     articles: list[dict[str, Any]] = []
     sources: dict[str, int] = {}
     summary = ReportSummary()
+    index = CorpusIndex(aliases=aliases or Aliases(), kwic_per_entity=KWIC_LINES, kwic_width=KWIC_WIDTH)
     for rec in records:
         summary.read += 1
         if label_set is not None and rec.error is None:
@@ -263,7 +274,10 @@ def write_report(records: Iterable[Record], path: str | Path, *, labels: Sequenc
             continue
         summary.included += 1
         builder.add(rec)
-        articles.append(article_data(rec, sources))
+        index.add(rec)
+        if max_articles is None or len(articles) < max_articles:
+            articles.append(article_data(rec, sources))
+    summary.embedded = len(articles)
     stats = builder.result()
     summary.stats = stats
     filters = []
@@ -272,10 +286,16 @@ def write_report(records: Iterable[Record], path: str | Path, *, labels: Sequenc
     if query:
         filters.append(f"query {query!r}")
     note = f"{summary.read:,} records read; {summary.included:,} kept by the filters ({'; '.join(filters)})." if filters else ""
+    if summary.embedded < summary.included:
+        note = (note + " " if note else "") + (
+            f"Article bodies: the first {summary.embedded:,} of the {summary.included:,} records are included (in input order); "
+            "the overview and the corpus views count all of them.")
     all_labels = sorted({lab for a in articles for lab in a["labels"]}, key=lambda x: (-stats.labels.get(x, {}).get("mentions", 0), x))
     data = {"articles": articles, "sources": list(sources), "colors": LABEL_COLORS, "default_color": DEFAULT_COLOR, "labels": all_labels,
             "langs": list(stats.languages)}
-    parts = {"TITLE": _e(title), "CSS": _CSS, "OVERVIEW": overview_html(stats, note), "DATA": embed_json(data), "JS": _JS}
+    data["corpus"] = corpus_view_data(index)
+    parts = {"TITLE": _e(title), "CSS": _CSS + CORPUS_CSS, "OVERVIEW": overview_html(stats, note), "DATA": embed_json(data),
+             "JS": _JS + CORPUS_JS, "CORPUS": SECTION}
     page = re.sub(r"@@([A-Z]+)@@", lambda m: parts[m.group(1)], _TEMPLATE)  # one pass: inserted text is never rescanned
     Path(path).write_bytes(page.encode("utf-8", "replace"))
     return summary
@@ -337,7 +357,7 @@ mark.ent::after { content: attr(data-label); font-size: .55em; font-weight: 700;
   font-family: system-ui, sans-serif; }
 mark.ent.off { background: none !important; padding: 0; }
 mark.ent.off::after { content: none; }
-mark.ent:target, mark.ent.flash { outline: 2px solid #d33; }
+mark.ent:target, mark.ent.flash, mark.ent.hit { outline: 2px solid #d33; }
 details.bp { color: #999; background: #f6f6f6; border-left: 3px solid #ddd; margin: .2rem 0; padding: 0 .5rem; line-height: 1.6; }
 details.bp summary { cursor: pointer; font-size: 12px; font-family: system-ui, sans-serif; white-space: normal; }
 details.bp mark.ent { opacity: .7; }
@@ -368,7 +388,7 @@ _JS = r"""
     return e;
   }
   function fold(s) { return String(s).normalize("NFKC").toLowerCase(); }
-  // e: [label, text, start, end, highlighted, canonical, cluster, source, score, value, value_min, value_max, currency, qualifier]
+  // e: [label, text, start, end, highlighted, canonical, cluster, source, score, value, value_min, value_max, currency, qualifier, value_note]
   function tip(e) {
     var lines = [e[0]], val = e[9];
     if (e[10] != null || e[11] != null) val = (e[10] != null ? e[10] : "?") + "\u2013" + (e[11] != null ? e[11] : "?");
@@ -377,6 +397,7 @@ _JS = r"""
       if (e[13] != null) val += " (" + e[13] + ")";
       lines.push("= " + val);
     }
+    if (e[14] != null) lines.push("no value: " + e[14]);
     if (e[5] != null && e[5] !== e[1]) lines.push("canonical: " + e[5]);
     if (e[6] != null) lines.push("cluster " + e[6]);
     var src = DATA.sources[e[7]];
@@ -430,13 +451,15 @@ _JS = r"""
     }
     return hay[i];
   }
+  // the entity query (the overview's entity buttons set it): a shown label, in the text or canonical form
+  function entHit(e, eq) {
+    return active.has(e[0]) && (fold(e[1]).indexOf(eq) >= 0 || (e[5] != null && fold(e[5]).indexOf(eq) >= 0));
+  }
   function matches(i, sq, eq, lang, allLabels) {
     var a = A[i];
     if (lang && a.lang !== lang) return false;
     if (!allLabels && !a.labels.some(function (l) { return active.has(l); })) return false;
-    if (eq && !a.ents.some(function (e) {
-      return active.has(e[0]) && (fold(e[1]).indexOf(eq) >= 0 || (e[5] != null && fold(e[5]).indexOf(eq) >= 0));
-    })) return false;
+    if (eq && !a.ents.some(function (e) { return entHit(e, eq); })) return false;
     if (sq && haystack(i).indexOf(sq) < 0) return false;
     return true;
   }
@@ -563,6 +586,18 @@ _JS = r"""
     render(i);
     main.scrollTop = 0;
     history.replaceState(null, "", "#a=" + i);
+    // the entity being looked for: its mentions outlined, the first one scrolled to
+    var eq = fold(entQ.value.trim()), first = null;
+    if (eq) A[i].ents.forEach(function (e, k) {
+      var m = e[4] && entHit(e, eq) ? document.getElementById("m-" + i + "-" + k) : null;
+      if (!m) return;
+      m.classList.add("hit");
+      if (!first) first = m;
+    });
+    if (first) {
+      var d = first.closest("details"); if (d) d.open = true;
+      first.scrollIntoView({ block: "center" });
+    }
   }
   function showOverview() {
     view.classList.add("hidden");
@@ -607,6 +642,7 @@ _JS = r"""
   window.addEventListener("hashchange", route);
   applyFilters();
   route();
+  window.shinbunReport = { el: el, fold: fold, color: color };  // shared with the corpus views' script
   document.body.dataset.ready = "1";
 })();
 """
@@ -635,6 +671,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <main id="main">
 <section id="overview">
 @@OVERVIEW@@
+@@CORPUS@@
 </section>
 <section id="article" class="hidden"></section>
 </main>

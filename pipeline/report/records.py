@@ -1,8 +1,10 @@
 """Read shinbun output records back, defensively.
 
 ``iter_records(path)`` streams a records file (``.jsonl``, gzip, zstd, bz2 or xz, recognised by
-its magic bytes, so the extension does not matter; ``-`` reads standard input) and yields one
-:class:`Record` per non-blank line. Nothing is skipped: an error record stays an error record, and
+its magic bytes, so the extension does not matter; ``-`` reads standard input; or the Parquet file
+``shinbun run -o x.parquet`` writes, recognised by its ``PAR1`` magic) and yields one
+:class:`Record` per non-blank line or row. Any other file (a CSV, an HTML page, a Parquet file of
+something else) is refused at once with :class:`RecordsFormatError`. Nothing is skipped: an error record stays an error record, and
 a line that is not a usable record (broken JSON, invalid UTF-8, not an object, no ``text``)
 becomes an error record with stage ``read``, so counts always add up to the number of lines.
 
@@ -25,9 +27,11 @@ from typing import Any, BinaryIO
 import orjson
 
 from pipeline.io.compression import open_binary
+from pipeline.io.parquet import PARQUET_MAGIC, ParquetRecordsError, is_parquet, iter_parquet_records
+from pipeline.stages.entity_key import entity_key
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
-NORM_FIELDS = ("value", "value_min", "value_max", "currency", "qualifier")
+NORM_FIELDS = ("value", "value_min", "value_max", "currency", "qualifier", "value_note")
 
 
 def safe_str(s: str) -> str:
@@ -61,8 +65,10 @@ class Entity:
     value_max: str | None = None
     currency: str | None = None
     qualifier: str | None = None
+    value_note: str | None = None
     cluster: int | None = None
     canonical: str | None = None
+    script_key: str = ""  # the record's cross-script ``key`` (computed the same way for records without one)
 
     @property
     def key(self) -> str:
@@ -82,6 +88,7 @@ class Record:
     url: str | None = None
     body: tuple[int, int] = (0, 0)
     boilerplate: list[tuple[int, int, str]] = field(default_factory=list)
+    sentences: list[tuple[int, int]] = field(default_factory=list)
     entities: list[Entity] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     invalid_entities: int = 0
@@ -95,7 +102,7 @@ def _error(rid: str, line: int, etype: str, message: str, stage: str = "read") -
     return Record(id=rid, line=line, error={"stage": stage, "type": etype, "message": message})
 
 
-def _entity(e: Any, text: str) -> Entity | None:
+def _entity(e: Any, text: str, lang: str) -> Entity | None:
     if not isinstance(e, dict):
         return None
     start, end, label = _int(e.get("start")), _int(e.get("end")), _str(e.get("label"))
@@ -109,6 +116,7 @@ def _entity(e: Any, text: str) -> Entity | None:
         score=float(score) if isinstance(score, (int, float)) and not isinstance(score, bool) else None,
         cluster=_int(e.get("cluster")), canonical=_str(e.get("canonical")),
     )
+    ent.script_key = _str(e.get("key")) or entity_key(ent.key, lang)
     norm = e.get("norm")
     if isinstance(norm, dict):
         for name in NORM_FIELDS:
@@ -149,9 +157,14 @@ def to_record(obj: Any, line: int, default_id: str) -> Record:
             s, e = _int(b.get("start")), _int(b.get("end"))
             if s is not None and e is not None and 0 <= s < e <= n:
                 rec.boilerplate.append((s, e, _str(b.get("reason")) or "boilerplate"))
+    sents = obj.get("sentences")
+    for b in sents if isinstance(sents, list) else ():
+        s, e = (_int(b.get("start")), _int(b.get("end"))) if isinstance(b, dict) else (None, None)
+        if s is not None and e is not None and 0 <= s <= e <= n:
+            rec.sentences.append((s, e))
     ents = obj.get("entities")
     for e in ents if isinstance(ents, list) else ():
-        ent = _entity(e, text)
+        ent = _entity(e, text, rec.lang)
         if ent is None:
             rec.invalid_entities += 1
         else:
@@ -160,6 +173,11 @@ def to_record(obj: Any, line: int, default_id: str) -> Record:
     if isinstance(warnings, list):
         rec.warnings = [safe_str(w) if isinstance(w, str) else safe_str(json.dumps(w, ensure_ascii=False)) for w in warnings]
     return rec
+
+
+class RecordsFormatError(ValueError):
+    """A file that is not a records file written by ``shinbun run`` (JSONL, compressed or not, or
+    Parquet): refused whole, never read as a stream of error records."""
 
 
 def open_records(path: str | Path) -> BinaryIO:
@@ -184,11 +202,39 @@ def parse_line(raw: bytes, line: int, name: str) -> Record:
     return to_record(obj, line, default_id)
 
 
+_EXPECTED = "expected the JSONL (plain, .gz, .zst) or Parquet records that `shinbun run` writes"
+
+
+def _check_jsonl_start(fh: BinaryIO, name: str) -> None:
+    """Refuse a stream whose first non-blank byte cannot begin a JSON line (a CSV, an HTML page,
+    a text article, a binary file): a records file starts with ``{``."""
+    head = fh.peek(4096)[:4096]  # type: ignore[attr-defined]  (every opener here is buffered)
+    first = head.lstrip()[:1]
+    if first and first not in b"{[":
+        raise RecordsFormatError(f"{name} is not a records file: {_EXPECTED}")
+
+
 def iter_records(path: str | Path, limit: int | None = None) -> Iterator[Record]:
-    """Stream the records of a file, one per non-blank line (at most ``limit`` of them)."""
+    """Stream the records of a file (at most ``limit`` of them): JSONL (plain or compressed; ``-``
+    is standard input) one per non-blank line, or Parquet (told by its ``PAR1`` magic) one per row.
+    Raises :class:`RecordsFormatError` at once for a file that is neither."""
+    if str(path) != "-" and is_parquet(path):
+        return _iter_parquet(Path(path), limit)
     name = "stdin" if str(path) == "-" else Path(path).name
-    count = 0
     fh = open_records(path)
+    try:
+        if str(path) == "-" and fh.peek(4)[:4] == PARQUET_MAGIC:  # type: ignore[attr-defined]
+            raise RecordsFormatError("a Parquet records file cannot be read from standard input: give its path")
+        _check_jsonl_start(fh, name if str(path) == "-" else str(path))
+    except BaseException:
+        if fh is not sys.stdin.buffer:
+            fh.close()
+        raise
+    return _iter_jsonl(fh, name, limit)
+
+
+def _iter_jsonl(fh: BinaryIO, name: str, limit: int | None) -> Iterator[Record]:
+    count = 0
     try:
         for lineno, raw in enumerate(fh, 1):
             if limit is not None and count >= limit:
@@ -200,3 +246,19 @@ def iter_records(path: str | Path, limit: int | None = None) -> Iterator[Record]
     finally:
         if fh is not sys.stdin.buffer:
             fh.close()
+
+
+def _iter_parquet(path: Path, limit: int | None) -> Iterator[Record]:
+    """The rows of a Parquet file written by ``shinbun run``, as records (row ``n`` is line ``n``)."""
+    try:
+        rows = iter_parquet_records(path)
+    except ParquetRecordsError as exc:
+        raise RecordsFormatError(f"{path}: {exc}; {_EXPECTED}") from None
+    return _parquet_records(rows, path.name, limit)
+
+
+def _parquet_records(rows: Iterator[dict[str, Any]], name: str, limit: int | None) -> Iterator[Record]:
+    for n, obj in enumerate(rows, 1):
+        if limit is not None and n > limit:
+            break
+        yield to_record(obj, n, f"{name}:{n}")

@@ -45,10 +45,14 @@ class EntityCounter:
                 seen.add(key)
                 c[0] += 1
 
-    def rows(self) -> list[tuple[str, str, int, int]]:
-        """(label, entity, articles, mentions), by mentions desc, then label, then entity."""
+    def rows(self, by: str = "articles") -> list[tuple[str, str, int, int]]:
+        """(label, entity, articles, mentions), by articles then mentions (both descending; ``by=
+        "mentions"``: mentions first), then label, then entity."""
         rows = [(label, text, c[0], c[1]) for (label, text), c in self.counts.items()]
-        rows.sort(key=lambda r: (-r[3], r[0], r[1]))
+        if by == "mentions":
+            rows.sort(key=lambda r: (-r[3], -r[2], r[0], r[1]))
+        else:
+            rows.sort(key=lambda r: (-r[2], -r[3], r[0], r[1]))
         return rows
 
     def top(self, n: int) -> dict[str, list[dict[str, Any]]]:

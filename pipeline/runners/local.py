@@ -39,7 +39,7 @@ from typing import Any
 import orjson
 
 from pipeline.config import Config, ConfigError
-from pipeline.io.readers import read_articles
+from pipeline.io.readers import InputFields, read_articles
 from pipeline.record import Article, InputError
 from pipeline.serialize import error_record
 
@@ -564,11 +564,19 @@ def _in_order(results: Iterator[tuple[int, bytes, Stats]], first: int) -> Iterat
         yield buffer.pop(pos)
 
 
+def input_fields(config: Config) -> InputFields:
+    """The config's ``[input]`` section (field names, default language); ConfigError if bad."""
+    try:
+        return InputFields.from_config(config.section("input"))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def count_input_items(paths: Iterable[str | Path]) -> int | None:
     """Number of input items when cheap to know (plain JSONL and .txt files), else None."""
     total = 0
     for p in map(Path, paths):
-        if p.is_dir() or p.suffix.lower() not in (".jsonl", ".ndjson", ".txt"):
+        if not p.is_file() or p.suffix.lower() not in (".jsonl", ".ndjson", ".txt"):
             return None
         if p.suffix.lower() == ".txt":
             total += 1
@@ -618,7 +626,7 @@ def run(
         total = count_input_items(inputs)
         if workers > 1 and total is not None and total - skip <= 2 * chunk_items:
             workers = 1  # starting processes (each loading models) costs more than a few articles
-        items = (it for it in read_articles(inputs) if it.position >= skip)
+        items = (it for it in read_articles(inputs, input_fields(config)) if it.position >= skip)
         if str(output).endswith(".parquet"):
             if resume:
                 raise ConfigError("--resume needs a JSONL output; Parquet files cannot be appended to")

@@ -9,12 +9,15 @@ recogniser earlier in the list; within one recogniser, longer spans win, then ea
 The default config lists the numeric rules first, so MONEY/PERCENT/DATE from the grammar win
 over a statistical model's guess on the same characters, and the model wins everywhere else.
 Entities outside the article body (boilerplate) are dropped unless the config asks otherwise.
+Before the merge, an entity that spans layout whitespace is split at it (:func:`split_at_layout`).
 """
 
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Protocol
 
 from pipeline.config import registry
@@ -74,6 +77,36 @@ def merge(results: Sequence[list[Entity]]) -> list[Entity]:
             kept.append(ent)
     kept.sort(key=lambda e: e.start)
     return kept
+
+
+# Layout whitespace: a run of two or more whitespace characters (ASCII or full-width spaces used
+# as column separators, as in "Xperia GX SO-04D　　　　HTC J") or any line or tab break. A single
+# space, full-width or not, is a word space: Japanese names are written 北条　晶 (family name,
+# U+3000, given name) and product names ＣＯＯＬＰＩＸ　Ｌ６１０, and those stay one entity.
+LAYOUT_BREAK = re.compile(r"\s{2,}|[\n\r\t\v\f\x85\u2028\u2029]")
+
+
+def split_at_layout(text: str, entities: Sequence[Entity]) -> list[Entity]:
+    """Entities never span layout whitespace: one that does is split at each break into the
+    pieces between them (each trimmed of whitespace at its edges; empty pieces dropped). The
+    pieces keep the label, source and score; a norm read across the break is dropped, and the
+    normalise stage reads each MONEY / PERCENT / DATE piece again on its own."""
+    out: list[Entity] = []
+    for ent in entities:
+        span = text[ent.start : ent.end]
+        if LAYOUT_BREAK.search(span) is None:
+            out.append(ent)
+            continue
+        breaks = [(ent.start + m.start(), ent.start + m.end()) for m in LAYOUT_BREAK.finditer(span)]
+        starts = [ent.start] + [end for _, end in breaks]
+        ends = [start for start, _ in breaks] + [ent.end]
+        for a, b in zip(starts, ends):
+            piece = text[a:b]
+            stripped = piece.strip()
+            if stripped:
+                lead = len(piece) - len(piece.lstrip())
+                out.append(replace(ent, start=a + lead, end=a + lead + len(stripped), norm=None))
+    return out
 
 
 def assign_sentences(entities: list[Entity], sentences: Sequence[Span]) -> None:

@@ -15,7 +15,7 @@ import opencc
 _RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
 
 
-@lru_cache(maxsize=2)
+@lru_cache(maxsize=4)
 def _table(config: str) -> dict[int, int]:
     conv = opencc.OpenCC(config)
     chars = [chr(c) for lo, hi in _RANGES for c in range(lo, hi + 1)]
@@ -24,6 +24,12 @@ def _table(config: str) -> dict[int, int]:
     if len(mapped) != len(chars):  # pragma: no cover - would mean OpenCC merged lines
         raise RuntimeError("OpenCC changed the number of lines while building the character table")
     return {ord(a): ord(b) for a, b in zip(chars, mapped, strict=True) if a != b and len(b) == 1}
+
+
+def char_table(config: str) -> dict[int, int]:
+    """OpenCC's ``config`` (t2s, s2t, jp2t, ...) as a one-character-to-one-character
+    ``str.translate`` table, built on first use."""
+    return _table(config)
 
 
 def to_simplified(text: str) -> str:

@@ -93,7 +93,7 @@ def sub(args: list[str]) -> dict:
     env = dict(os.environ)
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         env.setdefault(var, "1")
-    r = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, cwd=ROOT, env=env)
+    r = subprocess.run([sys.executable, "-m", "scripts.bench.bench", *args], capture_output=True, text=True, cwd=ROOT, env=env)
     if r.returncode != 0:
         raise SystemExit(f"measurement failed: {' '.join(args)}\n{r.stderr[-2000:]}")
     return json.loads(r.stdout.strip().splitlines()[-1])

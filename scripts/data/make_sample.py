@@ -1,8 +1,13 @@
 """Writes corpora/sample.jsonl: short news-style articles written for this project (not copied
-from any source), in Japanese, Simplified and Traditional Chinese. Run it to regenerate."""
+from any source), in Japanese, Simplified and Traditional Chinese. Run it to regenerate:
+
+    python -m scripts.data.make_sample
+"""
 
 import json
 from pathlib import Path
+
+from scripts import ROOT
 
 ARTICLES = [
     {
@@ -159,9 +164,15 @@ ARTICLES = [
     },
 ]
 
-if __name__ == "__main__":
-    out = Path(__file__).with_name("sample.jsonl")
+SAMPLE = ROOT / "corpora" / "sample.jsonl"
+
+
+def write(out: Path = SAMPLE) -> None:
     with out.open("w", encoding="utf-8") as fh:
         for art in ARTICLES:
             fh.write(json.dumps(art, ensure_ascii=False) + "\n")
-    print(f"wrote {len(ARTICLES)} articles to {out}")
+
+
+if __name__ == "__main__":
+    write()
+    print(f"wrote {len(ARTICLES)} articles to {SAMPLE}")

@@ -53,10 +53,11 @@ from pipeline.ner.features import FastFeatures, ja_doc_arrays, make_doc, zh_doc_
 from pipeline.ner.numpy_tagger import NumpyTagger  # noqa: E402
 from pipeline.ner.spacy_ner import mix_tag_style, predict_entities, use_fast_gemm  # noqa: E402
 from pipeline.record import Span  # noqa: E402
-from pipeline.scoring import gold_tuples, read_gold, score  # noqa: E402
+from pipeline.scoring import gold_tuples, score  # noqa: E402
 from pipeline.stages.tokenize_ja import FugashiTokenizer  # noqa: E402
 from pipeline.stages.tokenize_zh import JiebaTokenizer  # noqa: E402
 from scripts import ROOT  # noqa: E402
+from scripts.data.splits import load_split  # noqa: E402
 
 # Synthetic Chinese names for the ja augmentation, written in Japanese kanji forms.
 ZH_SURNAMES = (
@@ -299,7 +300,9 @@ def parse_overrides(items: list[str]) -> dict:
 
 
 def load_records(data: Path, name: str, limit: int | None = None) -> list[dict]:
-    recs = list(read_gold(data / f"{name}.jsonl"))
+    """The records of a source or dev set (carved dev splits such as ``msra_dev`` are taken out of
+    their training file: :mod:`scripts.data.splits`)."""
+    recs = list(load_split(data, name))
     return recs[:limit] if limit else recs
 
 

@@ -9,7 +9,7 @@ import lzma
 import orjson
 import pytest
 
-from pipeline.io.readers import InputPathError, read_articles
+from pipeline.io.readers import InputFields, InputPathError, read_articles
 from pipeline.record import Article, InputError
 
 LINES = [
@@ -130,3 +130,90 @@ def test_streaming_reads_lazily(tmp_path):
     it = read_articles([p])
     assert next(it).id == "first"
     assert isinstance(next(it), InputError)
+
+
+# --- field names: the same records whatever the input calls its fields ---------------------
+
+RENAMED = {"text": "content", "id": "doc_id", "published": "date", "title": "headline", "lang": "language"}
+MAPPED = InputFields(text="content", id="doc_id", date="date", title="headline", lang="language")
+ROWS = [
+    {"id": "a1", "text": "東京で会議。", "lang": "ja", "title": "会議", "published": "2024-01-02", "source": "x"},
+    {"id": "a2", "text": "北京下雪了。", "lang": None, "title": None, "published": None, "source": "y"},
+]
+
+
+def _renamed(rows):
+    return [{RENAMED.get(k, k): v for k, v in r.items()} for r in rows]
+
+
+def _write_input(kind, path, rows):
+    import datasets
+    import pandas as pd
+
+    if kind == "jsonl":
+        write_jsonl(path, rows)
+    elif kind == "csv":
+        pd.DataFrame(rows).to_csv(path, index=False)
+    elif kind == "parquet":
+        pd.DataFrame(rows).to_parquet(path, index=False)
+    else:
+        datasets.Dataset.from_list(rows).save_to_disk(str(path))
+
+
+@pytest.mark.parametrize(("kind", "name"), [("jsonl", "in.jsonl"), ("csv", "in.csv"), ("parquet", "in.parquet"), ("dataset", "saved")])
+def test_field_names_map_for_every_input_kind(tmp_path, kind, name):
+    plain, renamed = tmp_path / "plain", tmp_path / "renamed"
+    plain.mkdir(), renamed.mkdir()
+    _write_input(kind, plain / name, ROWS)
+    _write_input(kind, renamed / name, _renamed(ROWS))
+    expected = list(read_articles([plain / name]))
+    got = list(read_articles([renamed / name], MAPPED))
+    assert [type(x) for x in got] == [Article, Article]
+    assert got == expected
+    assert (got[0].id, got[0].text, got[0].title, got[0].published, got[0].meta) == ("a1", "東京で会議。", "会議", "2024-01-02", {"source": "x"})
+    # without the mapping, every record says which fields it has
+    errors = list(read_articles([renamed / name]))
+    assert [e.type for e in errors] == ["MissingText", "MissingText"]
+    assert errors[0].message == "record has no 'text' field (its fields: 'doc_id', 'content', 'language', 'headline', 'date', 'source')"
+
+
+def test_a_default_language_only_for_records_without_one(tmp_path):
+    p = tmp_path / "in.jsonl"
+    write_jsonl(p, [{"id": "a", "text": "x", "lang": "zh"}, {"id": "b", "text": "y"}, {"id": "c", "text": "z", "lang": ""}])
+    txt = tmp_path / "d.txt"
+    txt.write_text("w", encoding="utf-8")
+    items = list(read_articles([p, txt], InputFields(default_lang="ja")))
+    assert [(i.id, i.lang) for i in items] == [("a", "zh"), ("b", "ja"), ("c", "ja"), ("d.txt", "ja")]
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [({"text": "content"}, r"\[input\]: unknown setting\(s\) \['text'\]"), ({"text_field": ""}, "text_field must be a non-empty string")],
+)
+def test_a_bad_input_section_is_refused(section, message):
+    with pytest.raises(ValueError, match=message):
+        InputFields.from_config(section)
+    assert InputFields.from_config({"text_field": "body", "lang": "ja"}) == InputFields(text="body", default_lang="ja")
+
+
+def test_stdin_and_a_pipe_are_jsonl_streams(tmp_path, monkeypatch):
+    import io
+    import os
+    import sys
+    import threading
+
+    data = b"".join(orjson.dumps(r) + b"\n" for r in LINES)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    assert [(i.id, i.text) for i in read_articles(["-"])] == [("a1", "東京で会議。"), ("a2", "北京下雪了。")]
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+
+    def feed():
+        with open(fifo, "wb") as fh:
+            fh.write(data)
+
+    t = threading.Thread(target=feed)
+    t.start()
+    items = list(read_articles([fifo]))
+    t.join()
+    assert [(i.id, i.text) for i in items] == [("a1", "東京で会議。"), ("a2", "北京下雪了。")]

@@ -179,6 +179,12 @@ def test_search_language_entity_and_keyboard(report):
     # the overview's top entities filter the list
     page.click("#overview button[data-entity='台積電']")
     assert report.visible_ids() == ["zh-tw-1"] and page.text_content("#article h2") == "台積電在高雄擴廠"
+    # ... and the article opens with that entity's mentions outlined, the first scrolled into view
+    hits = page.evaluate("() => Array.from(document.querySelectorAll('#article mark.ent.hit')).map(m => m.textContent)")
+    assert hits == ["台積電", "台積電"]
+    assert page.evaluate("() => { var r = document.querySelector('#article mark.ent.hit').getBoundingClientRect();"
+                         " return r.top >= 0 && r.bottom <= window.innerHeight; }")
+    assert page.evaluate("() => getComputedStyle(document.querySelector('#article mark.ent.hit')).outlineStyle") == "solid"
 
 
 def test_malicious_content_stays_inert(report, tmp_path):

@@ -8,11 +8,14 @@ import json
 import re
 import subprocess
 import sys
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import orjson
 import pytest
 
+from pipeline.io.typed import as_text
 from pipeline.report import compute_stats, iter_records, write_aggregate, write_mentions, write_report
 from pipeline.report.html import embed_json
 from pipeline.report.tables import AGGREGATE_COLUMNS, MENTION_COLUMNS
@@ -181,6 +184,26 @@ EXPECTED_MENTIONS = [
 ]
 
 
+_NONE = (None,) * 10
+TYPED_EXTRAS = {
+    # (article_id, text): value_note, amount, amount_min, amount_max, percent, percent_min, percent_max, date_start, date_end, date_granularity
+    ("ja-yoshinoya", "10日"): (None,) * 7 + (date(2024, 1, 10), date(2024, 1, 10), "day"),
+    ("ja-yoshinoya", "5億円"): (None, Decimal("500000000")) + (None,) * 8,
+    ("zh-evil", "约5000元"): (None, Decimal("5000")) + (None,) * 8,
+    ("zh-evil", "三成"): (None,) * 4 + (Decimal("30"),) + (None,) * 5,
+    ("zh-tw-1", "新台幣1兆元至2兆元"): (None, None, Decimal("1000000000000"), Decimal("2000000000000")) + (None,) * 6,
+}
+
+
+def full_mentions(typed: bool = True) -> list[tuple]:
+    """EXPECTED_MENTIONS with value_note and the typed columns: Decimal and date (Parquet) or their text."""
+    out = []
+    for row in EXPECTED_MENTIONS:
+        extra = TYPED_EXTRAS.get((row[0], row[3]), _NONE)
+        out.append(row + (extra if typed else (extra[0], *as_text(extra[1:]))))
+    return out
+
+
 def test_expected_mentions_match_the_records():
     texts = {r["id"]: r["text"] for r in hand_made_records() if "text" in r}
     for row in EXPECTED_MENTIONS:
@@ -193,19 +216,21 @@ def test_mentions_table_round_trips(tmp_path, records_file):
     assert write_mentions(iter_records(records_file), tmp_path / "m.parquet") == len(EXPECTED_MENTIONS)
     table = pq.read_table(tmp_path / "m.parquet")
     assert tuple(table.column_names) == MENTION_COLUMNS
-    assert [tuple(r.values()) for r in table.to_pylist()] == EXPECTED_MENTIONS
+    assert [tuple(r.values()) for r in table.to_pylist()] == full_mentions()
+    assert str(table.schema.field("amount").type) == "decimal128(38, 9)" and str(table.schema.field("date_end").type) == "date32[day]"
     assert str(table.schema.field("start").type) == "int64" and str(table.schema.field("score").type) == "double"
 
     write_mentions(iter_records(records_file), tmp_path / "m.jsonl")
     rows = [orjson.loads(x) for x in (tmp_path / "m.jsonl").read_bytes().splitlines()]
-    assert [tuple(r[c] for c in MENTION_COLUMNS) for r in rows] == EXPECTED_MENTIONS
+    assert [tuple(r[c] for c in MENTION_COLUMNS) for r in rows] == full_mentions(typed=False)
+    assert rows[3]["amount"] == "500000000" and rows[1]["date_end"] == "2024-01-10"
     assert list(rows[0]) == list(MENTION_COLUMNS)
 
     write_mentions(iter_records(records_file), tmp_path / "m.csv")
     with open(tmp_path / "m.csv", encoding="utf-8", newline="") as fh:
         got = list(csv.reader(fh))
     assert tuple(got[0]) == MENTION_COLUMNS
-    assert [tuple(r) for r in got[1:]] == [tuple("" if v is None else str(v) for v in row) for row in EXPECTED_MENTIONS]
+    assert [tuple(r) for r in got[1:]] == [tuple("" if v is None else str(v) for v in row) for row in full_mentions(typed=False)]
 
 
 def test_mentions_cli_deterministic_and_empty(tmp_path, records_file):
@@ -350,3 +375,34 @@ def test_on_pipeline_output(tmp_path, nlp, sample_path):
     assert pq.read_table(tmp_path / "m.parquet").num_rows == n_mentions
     r = shinbun("stats", src, "--json")
     assert json.loads(r.stdout)["mentions"] == n_mentions
+
+
+def test_entities_filters_and_sort(tmp_path, records_file):
+    def agg(*args, src=records_file):
+        out = tmp_path / "agg.csv"
+        r = shinbun("entities", src, "--aggregate", "-o", out, *args)
+        assert r.returncode == 0, r.stderr
+        return [tuple(row) for row in csv.reader(out.read_text(encoding="utf-8").splitlines())][1:]
+
+    assert agg("--label", "ORG") == [("ORG", "华为", "1", "2"), ("ORG", "台積電", "1", "2"), ("ORG", "𠮷野家", "1", "2")]
+    assert agg("--label", "org", "--lang", "zh") == [("ORG", "华为", "1", "2"), ("ORG", "台積電", "1", "2")]
+    assert agg("--label", "ORG,GPE", "--lang", "zh-Hant") == [("ORG", "台積電", "1", "2"), ("GPE", "高雄", "1", "1")]
+    assert agg("--min-articles", "2") == []
+    m = tmp_path / "m.csv"
+    assert shinbun("entities", records_file, "--label", "MONEY", "--lang", "ja", "-o", m).returncode == 0
+    rows = list(csv.DictReader(m.read_text(encoding="utf-8").splitlines()))
+    assert [(r["article_id"], r["text"], r["amount"]) for r in rows] == [("ja-yoshinoya", "5億円", "500000000")]
+    # articles first by default (as stats ranks), mentions first with --sort mentions
+    two = tmp_path / "two.jsonl"
+    text = "甲乙。乙乙乙。"
+    recs = [{"id": "1", "lang": "ja", "text": text, "entities": [
+                {"start": 0, "end": 1, "label": "ORG", "text": "甲"}, *[{"start": s, "end": s + 1, "label": "ORG", "text": "乙"} for s in (1, 3, 4, 5)]]},
+            {"id": "2", "lang": "ja", "text": "甲。", "entities": [{"start": 0, "end": 1, "label": "ORG", "text": "甲"}]}]
+    two.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in recs))
+    assert agg(src=two) == [("ORG", "甲", "2", "2"), ("ORG", "乙", "1", "4")]
+    assert agg("--sort", "mentions", src=two) == [("ORG", "乙", "1", "4"), ("ORG", "甲", "2", "2")]
+    stats = json.loads(shinbun("stats", two, "--json").stdout)
+    assert [t["entity"] for t in stats["top"]["ORG"]] == ["甲", "乙"]
+    for bad in (("--sort", "name", "--aggregate"), ("--min-articles", "2")):
+        r = shinbun("entities", two, "-o", tmp_path / "x.csv", *bad)
+        assert r.returncode == 2 and len(r.stderr.splitlines()) == 1
