@@ -65,6 +65,7 @@ from pipeline.runners.local import (
     Summary,
     _chunks,
     _process_chunk,
+    input_fields,
     record_stats,
 )
 from pipeline.runners.ray_common import (
@@ -289,7 +290,7 @@ def crash_record(item_id: str) -> bytes:
     return orjson.dumps(rec) + b"\n"
 
 
-def process_shard(nlp: Any, job: dict[str, Any], careful: bool, isolate: frozenset[int],
+def process_shard(nlp: Any, fields: Any, job: dict[str, Any], careful: bool, isolate: frozenset[int],
                   crashed: frozenset[int]) -> Iterator[tuple]:
     """Read, process and write one shard; yields progress events and, last, ``("done", summary)``.
 
@@ -307,7 +308,7 @@ def process_shard(nlp: Any, job: dict[str, Any], careful: bool, isolate: frozens
         target = folder / f"{job['file']}.{uuid.uuid4().hex}.tmp"
         sink = _open_sink(target, fmt)
         try:
-            for chunk in _chunks(read_articles([src]), CHUNK_ITEMS, CHUNK_CHARS):
+            for chunk in _chunks(read_articles([src], fields), CHUNK_ITEMS, CHUNK_CHARS):
                 first, last = chunk[0].position, chunk[-1].position
                 if first in isolate:
                     results = []
@@ -361,10 +362,12 @@ class ShardWorker:
         _register_shipped(factories or {})
         from pipeline.core import Pipeline
 
-        self.nlp = Pipeline(Config(data=config_data, source=config_source))
+        config = Config(data=config_data, source=config_source)
+        self.fields = input_fields(config)  # the config's [input] field names, as the local runner reads them
+        self.nlp = Pipeline(config)
 
     def run_shard(self, job: dict[str, Any], careful: bool, isolate: list[int], crashed: list[int]) -> Iterator[tuple]:
-        yield from process_shard(self.nlp, job, careful, frozenset(isolate), frozenset(crashed))
+        yield from process_shard(self.nlp, self.fields, job, careful, frozenset(isolate), frozenset(crashed))
 
 
 # --- in the driver -----------------------------------------------------------------------------
