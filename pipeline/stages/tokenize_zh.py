@@ -18,9 +18,6 @@ import logging
 from collections.abc import Iterable
 from importlib.metadata import version as package_version
 
-import jieba
-import rjieba
-
 from pipeline.record import Span, Token
 
 
@@ -43,13 +40,19 @@ class JiebaTokenizer:
     def version(self) -> str:
         if self.backend == "rust":
             return f"jieba-rs (rjieba {package_version('rjieba')})"
-        return f"jieba {jieba.__version__}"
+        return f"jieba {package_version('jieba')}"
 
     def _get(self):
         if self._tok is None:
+            # imported on first use: rjieba builds its dictionary (about 50 MB) at import, which a
+            # run without Chinese text should not pay in every worker
             if self.backend == "rust":
+                import rjieba
+
                 self._tok = rjieba
                 return self._tok
+            import jieba
+
             jieba.setLogLevel(logging.WARNING)
             tok = jieba.Tokenizer()
             tok.initialize()
