@@ -328,7 +328,7 @@ def view(
 def entities(
     records: Annotated[Path, typer.Argument(help=RECORDS_HELP, show_default=False)],
     output: Annotated[str, typer.Option("-o", "--output", help="Output .parquet, .csv or .jsonl (- for CSV on stdout).")] = "-",
-    aggregate: Annotated[bool, typer.Option("--aggregate", help="One row per (label, canonical-or-text) with article and mention counts.")] = False,
+    aggregate: Annotated[bool, typer.Option("--aggregate", help="One row per (label, cross-script entity key) with article and mention counts.")] = False,
     limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N records.")] = None,
     by: Annotated[Optional[str], typer.Option("--by", help="Articles and mentions per entity key and day, week, month or auto (from the corpus's span); RECORDS may be a `shinbun db` file.")] = None,
     aliases: Annotated[Optional[Path], typer.Option("--aliases", help="With --by: TSV of form<TAB>key lines that merge entity keys.")] = None,

@@ -7,9 +7,10 @@
 - ``characters``: code points of ``text`` over all articles; ``body_characters``: inside ``body``;
 - ``languages``: articles per ``lang``; ``error_stages``: errors per ``error.stage``;
 - ``mentions``: entity mentions; ``labels``: per label, ``mentions``, ``articles`` (articles with
-  at least one mention) and ``entities`` (distinct canonical-or-text forms);
-- ``top``: per label, the most frequent entities (by canonical form when the record has one, else
-  by text) ordered by articles, then mentions (both descending), then text;
+  at least one mention) and ``entities`` (distinct cross-script entity keys);
+- ``top``: per label, the most frequent entities (one per cross-script entity key, shown as its
+  most frequent canonical-or-text form) ordered by articles, then mentions (both descending), then
+  the form;
 - ``invalid_entities``: entities dropped because their offsets were unusable.
 
 Memory grows with the number of distinct (label, entity) pairs, not with the number of articles.
@@ -26,29 +27,38 @@ from pipeline.report.records import Record
 
 
 class EntityCounter:
-    """Mentions and articles per (label, canonical-or-text), counted while streaming records."""
+    """Mentions and articles per (label, cross-script entity key), counted while streaming records;
+    an entity is shown as its most frequent form (canonical form, else text; ties: the first in
+    code-point order), as the corpus views show it, so 騰訊 and 腾讯 are one row."""
 
-    __slots__ = ("counts",)
+    __slots__ = ("counts", "forms")
 
     def __init__(self) -> None:
-        self.counts: dict[tuple[str, str], list[int]] = {}  # key -> [articles, mentions]
+        self.counts: dict[tuple[str, str], list[int]] = {}  # (label, key) -> [articles, mentions]
+        self.forms: dict[tuple[str, str], Counter[str]] = {}
 
     def add(self, rec: Record) -> None:
         seen: set[tuple[str, str]] = set()
         for e in rec.entities:
-            key = (e.label, e.key)
+            key = (e.label, e.script_key or e.key)
             c = self.counts.get(key)
             if c is None:
                 c = self.counts[key] = [0, 0]
+                self.forms[key] = Counter()
             c[1] += 1
+            self.forms[key][e.key] += 1
             if key not in seen:
                 seen.add(key)
                 c[0] += 1
 
+    def _shown(self) -> dict[tuple[str, str], tuple[str, int, int]]:
+        return {k: (min(self.forms[k].items(), key=lambda kv: (-kv[1], kv[0]))[0], c[0], c[1])
+                for k, c in self.counts.items()}
+
     def rows(self, by: str = "articles") -> list[tuple[str, str, int, int]]:
         """(label, entity, articles, mentions), by articles then mentions (both descending; ``by=
         "mentions"``: mentions first), then label, then entity."""
-        rows = [(label, text, c[0], c[1]) for (label, text), c in self.counts.items()]
+        rows = [(label, form, a, m) for (label, _), (form, a, m) in self._shown().items()]
         if by == "mentions":
             rows.sort(key=lambda r: (-r[3], -r[2], r[0], r[1]))
         else:
@@ -57,8 +67,8 @@ class EntityCounter:
 
     def top(self, n: int) -> dict[str, list[dict[str, Any]]]:
         by_label: dict[str, list[tuple[str, int, int]]] = {}
-        for (label, text), (arts, ments) in self.counts.items():
-            by_label.setdefault(label, []).append((text, arts, ments))
+        for (label, _), shown in self._shown().items():
+            by_label.setdefault(label, []).append(shown)
         out = {}
         for label in sorted(by_label):
             items = sorted(by_label[label], key=lambda r: (-r[1], -r[2], r[0]))[:n]

@@ -406,3 +406,31 @@ def test_entities_filters_and_sort(tmp_path, records_file):
     for bad in (("--sort", "name", "--aggregate"), ("--min-articles", "2")):
         r = shinbun("entities", two, "-o", tmp_path / "x.csv", *bad)
         assert r.returncode == 2 and len(r.stderr.splitlines()) == 1
+
+
+def test_aggregate_counts_script_forms_of_one_entity_together(tmp_path):
+    """騰訊 (zh-Hant) and 腾讯 (zh-Hans) share a cross-script key: one row in the aggregate table and
+    the overview, shown as the form with more mentions; the katakana form keeps its own row."""
+
+    def rec(i, lang, text, forms):
+        ents, pos = [], 0
+        for form in forms:
+            start = text.index(form, pos)
+            pos = start + len(form)
+            ents.append({"start": start, "end": pos, "text": form, "label": "ORG", "source": "t", "sentence": 0})
+        return {"id": f"a{i}", "lang": lang, "text": text, "body": [0, len(text)], "boilerplate": [],
+                "sentences": [{"start": 0, "end": len(text)}], "entities": ents}
+
+    records = [
+        rec(1, "zh-Hant", "騰訊與騰訊音樂", ["騰訊", "騰訊"]),
+        rec(2, "zh-Hans", "腾讯发布财报", ["腾讯"]),
+        rec(3, "ja", "テンセントが発表", ["テンセント"]),
+    ]
+    path = tmp_path / "r.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    out = tmp_path / "agg.csv"
+    write_aggregate(iter_records(path), out)
+    assert out.read_text(encoding="utf-8").splitlines() == [
+        "label,entity,articles,mentions", "ORG,騰訊,2,3", "ORG,テンセント,1,1"]
+    assert compute_stats(iter_records(path), top=5).top["ORG"] == [
+        {"entity": "騰訊", "articles": 2, "mentions": 3}, {"entity": "テンセント", "articles": 1, "mentions": 1}]
