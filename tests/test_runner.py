@@ -167,3 +167,14 @@ def test_warm_up_loads_models_and_changes_no_record():
     assert {p.split("/")[-1] for p in spacy_ner._LOADED} >= {"ner-ja", "ner-zh"}
     warm = Pipeline(cfg)
     assert [warm.process(art_ja), warm.process(art_zh)] == before
+
+
+def test_gzip_output_is_the_same_bytes_every_run(tmp_path, cfg_path):
+    """The gzip header carries no time or file name: two runs give byte-identical .gz files."""
+    cfg = load_config(cfg_path)
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "a", "text": "東京で地震。"}\n', encoding="utf-8")
+    run(cfg, [src], tmp_path / "one.jsonl.gz", workers=1)
+    time.sleep(1.1)  # gzip.open would write a different mtime now
+    run(cfg, [src], tmp_path / "two.jsonl.gz", workers=1)
+    assert (tmp_path / "one.jsonl.gz").read_bytes() == (tmp_path / "two.jsonl.gz").read_bytes()

@@ -40,6 +40,7 @@ import orjson
 
 from pipeline.config import Config, ConfigError
 from pipeline.io.readers import InputFields, read_articles
+from pipeline.io.writers import COMPRESSED_OUTPUT, open_compressed
 from pipeline.record import Article, InputError
 from pipeline.serialize import error_record
 
@@ -239,13 +240,10 @@ class LineSink:
             return
         p = Path(self.path)
         p.parent.mkdir(parents=True, exist_ok=True)
-        if p.suffix in (".gz", ".zst", ".zstd"):
+        if p.suffix in COMPRESSED_OUTPUT:
             if append:
                 raise ConfigError(f"--resume needs an uncompressed output file, got {p}")
-            from pipeline.io.writers import JsonlWriter
-
-            self._stream = JsonlWriter(p)._fh
-            self._closer = self._stream
+            self._stream = open_compressed(p)
         else:
             flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
             self._fd = os.open(p, flags, 0o644)

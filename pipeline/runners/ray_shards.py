@@ -40,7 +40,6 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import glob
-import gzip
 import os
 import re
 import shutil
@@ -60,6 +59,7 @@ import orjson
 from pipeline import __version__
 from pipeline.config import Config
 from pipeline.io.readers import InputPathError, _expand, check_inputs, read_articles
+from pipeline.io.writers import open_compressed
 from pipeline.runners.local import (
     Interrupted,
     Summary,
@@ -236,36 +236,14 @@ def summary_name(index: int) -> str:
 # --- in the worker -----------------------------------------------------------------------------
 
 
-class _LineFile:
-    """JSON lines to a file, plain or compressed. The gzip header gets no file name and mtime 0
-    (``gzip.open`` would put both in), so the same records give the same bytes every time."""
-
-    def __init__(self, path: Path, fmt: str) -> None:
-        self.raw = path.open("wb")
-        if fmt == "jsonl.gz":
-            self.fh: Any = gzip.GzipFile(filename="", mode="wb", fileobj=self.raw, mtime=0)
-        elif fmt == "jsonl.zst":
-            import zstandard
-
-            self.fh = zstandard.ZstdCompressor().stream_writer(self.raw, closefd=False)
-        else:
-            self.fh = self.raw
-
-    def write(self, line: bytes) -> None:
-        self.fh.write(line)
-
-    def close(self) -> None:
-        if self.fh is not self.raw:
-            self.fh.close()
-        self.raw.close()
-
-
 def _open_sink(path: Path, fmt: str) -> Any:
     if fmt == "parquet":
         from pipeline.io.parquet import ParquetSink
 
         return ParquetSink(path)
-    return _LineFile(path, fmt)
+    if fmt == "jsonl":
+        return path.open("wb")
+    return open_compressed(path, {"jsonl.gz": "gzip", "jsonl.zst": "zstd"}[fmt])
 
 
 def _stage_input(uri: str, tmp: Path) -> Path:
