@@ -25,7 +25,6 @@ import pyarrow as pa
 
 DECIMAL = pa.decimal128(38, 9)
 _SCALE = 9
-_INT_DIGITS = 38 - _SCALE
 
 TYPED_COLUMNS = ("amount", "amount_min", "amount_max", "percent", "percent_min", "percent_max",
                  "date_start", "date_end", "date_granularity")
@@ -35,15 +34,16 @@ TYPED_ARROW = {**{c: DECIMAL for c in TYPED_COLUMNS[:6]}, "date_start": pa.date3
 _DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 
 
-def exact_decimal(text: str | None) -> Decimal | None:
-    """``text`` as a Decimal that fits ``decimal128(38, 9)`` exactly, else None."""
+def exact_decimal(text: str | None, scale: int = _SCALE) -> Decimal | None:
+    """``text`` as a Decimal that fits a 38-digit decimal with ``scale`` decimals exactly (Arrow's
+    ``decimal128(38, 9)`` by default), else None."""
     if text is None:
         return None
     try:
         d = Decimal(text)
     except (InvalidOperation, TypeError, ValueError):
         return None
-    if not d.is_finite() or d.as_tuple().exponent < -_SCALE or (d != 0 and d.adjusted() >= _INT_DIGITS):  # type: ignore[operator]
+    if not d.is_finite() or d.as_tuple().exponent < -scale or (d != 0 and d.adjusted() >= 38 - scale):  # type: ignore[operator]
         return None
     return d
 

@@ -35,21 +35,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
+from pipeline.io.typed import exact_decimal
 from pipeline.report.corpus import (
-    NUMERIC_LABELS, PERIODS, Aliases, choose_period, cooccur_sort_key, published_date, score,
+    NUMERIC_LABELS,
+    PERIODS,
+    Aliases,
+    choose_period,
+    cooccur_sort_key,
+    published_date,
+    score,
 )
 from pipeline.report.records import Record
 from pipeline.stages.entity_key import query_keys
 
 BATCH_RECORDS = 2000
 DECIMAL = pa.decimal128(38, 10)
-_MAX_DECIMAL = Decimal(10) ** 28
 
 ARTICLES = pa.schema([("seq", pa.int64()), ("article_id", pa.string()), ("lang", pa.string()), ("title", pa.string()),
                       ("url", pa.string()), ("published", pa.string()), ("published_date", pa.date32()),
@@ -83,15 +89,7 @@ def is_duckdb(path: str | Path) -> bool:
 
 def _decimal(s: str | None) -> Decimal | None:
     """``s`` as an exact DECIMAL(38,10) value, or None when it is not one."""
-    if s is None:
-        return None
-    try:
-        d = Decimal(s)
-    except InvalidOperation:
-        return None
-    if not d.is_finite() or abs(d) >= _MAX_DECIMAL or d.as_tuple().exponent < -10:
-        return None
-    return d
+    return exact_decimal(s, scale=10)
 
 
 def _iso_date(s: str | None) -> date | None:
