@@ -27,10 +27,10 @@ import codecs
 import hashlib
 import html as html_lib
 import re
+from collections.abc import Collection
 from datetime import date
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from collections.abc import Collection
 from typing import Any
 
 from pipeline.io.compression import open_binary
