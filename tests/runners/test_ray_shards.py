@@ -276,5 +276,10 @@ def test_interrupt_kills_the_workers_and_keeps_finished_shards(cluster, tmp_path
                      r"incomplete\); run again with --resume to process the rest", info.value.line)
     assert m and n - 2 <= int(m.group(1)) <= n, info.value.line  # two actors: up to two in flight
     assert not (out / "manifest.json").exists()
+    # a shard an actor was finishing as the driver stopped may still land (a whole shard, renamed
+    # into place): the resumed run keeps exactly the shards complete when it starts
+    time.sleep(1)
+    done = len(list(out.glob("*.summary.json")))
+    assert n <= done <= min(n + 2, 6)  # two actors: at most two shards in flight
     manifest = run_ray(cfg, [src], out, num_actors=2, resume=True)
-    assert manifest["resumed_shards"] == n and manifest["records"] == 6 * 80
+    assert manifest["resumed_shards"] == done and manifest["records"] == 6 * 80
