@@ -39,14 +39,22 @@ def softmax(x: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def raw_sentences(path: Path, lang: str) -> list[str]:
-    """Sentences of a raw news JSONL file (``text`` field), split by the pipeline's splitter."""
+def raw_sentences(path: Path, lang: str, articles: int | None = None) -> list[str]:
+    """Sentences of a raw news JSONL file (``text`` field; plain, .gz or .zst), split by the
+    pipeline's splitter; the first ``articles`` articles when given."""
+    import io
+
+    from pipeline.io.compression import open_binary
     from pipeline.stages.sentences import split_sentences
 
     out = []
-    for line in open(path, encoding="utf-8"):
+    n = 0
+    for line in io.TextIOWrapper(open_binary(path), encoding="utf-8"):
         if not line.strip():
             continue
+        if articles is not None and n >= articles:
+            break
+        n += 1
         text = json.loads(line).get("text") or ""
         for s in split_sentences(text, 0, len(text), lang):
             part = text[s.start : s.end].strip()
@@ -62,6 +70,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--models", required=True, help="comma-separated model directories")
     ap.add_argument("--config", type=Path, default=None, help="default: configs/train/ner_<lang>.cfg (for the sources)")
     ap.add_argument("--raw", type=Path, action="append", default=[], help="unlabelled raw news JSONL (repeatable)")
+    ap.add_argument("--raw-articles", type=int, default=None, help="read only the first N articles of each --raw file")
     ap.add_argument("--mix", action="append", default=[], help="FILE:W, an existing soft-target file mixed in with weight W")
     ap.add_argument("--unlabelled-from", type=Path, default=None, help="a soft-target file whose unlabelled texts to tag")
     ap.add_argument("--out", required=True, type=Path)
@@ -87,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
                 recs.append({"id": r["id"], "text": r["text"], "labelled": True})
     n_raw = 0
     for p in args.raw:
-        for text in raw_sentences(p, args.lang):
+        for text in raw_sentences(p, args.lang, args.raw_articles):
             recs.append({"id": f"raw-{n_raw}", "text": text, "labelled": False})
             n_raw += 1
     if args.unlabelled_from:

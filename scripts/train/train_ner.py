@@ -299,11 +299,31 @@ def parse_overrides(items: list[str]) -> dict:
     return overrides
 
 
-def load_records(data: Path, name: str, limit: int | None = None) -> list[dict]:
+def load_records(data: Path, name: str, limit: int | None = None, tcfg: dict | None = None) -> list[dict]:
     """The records of a source or dev set (carved dev splits such as ``msra_dev`` are taken out of
-    their training file: :mod:`scripts.data.splits`)."""
+    their training file: :mod:`scripts.data.splits`), with the config's per-source label rules
+    applied (:func:`relabel`)."""
     recs = list(load_split(data, name))
-    return recs[:limit] if limit else recs
+    recs = recs[:limit] if limit else recs
+    return [relabel(r, name, tcfg or {}) for r in recs]
+
+
+def relabel(rec: dict, name: str, tcfg: dict) -> dict:
+    """``rec`` with the training config's per-source label rules applied: ``label_map``
+    ({source: {gold label: model label}}, e.g. GSD-NE's GPE -> LOC, since the other Japanese
+    corpora write countries and cities as LOC) and ``missing_labels`` ({source: [labels]}):
+    spans of those labels become unannotated (no loss on their tokens), for classes another
+    corpus files under a model label (GSD-NE's WORK_OF_ART and LAW are IREX ARTIFACT, our
+    PRODUCT), so they teach neither that label nor ``O``."""
+    lmap = tcfg.get("label_map", {}).get(name, {})
+    missing = set(tcfg.get("missing_labels", {}).get(name, ()))
+    if not lmap and not missing:
+        return rec
+    ents = []
+    for e in rec["entities"]:
+        lab = lmap.get(e["label"], e["label"])
+        ents.append({**e, "label": lab + "?" if lab in missing else lab})
+    return {**rec, "entities": ents}
 
 
 def main() -> None:
@@ -366,7 +386,7 @@ def main() -> None:
     train_examples = []
     n_aug = 0
     for src in tcfg["sources"]:
-        recs = load_records(args.data, src, args.limit)
+        recs = load_records(args.data, src, args.limit, tcfg)
         extra = []
         if tcfg.get("augment_zh_names", 0) > 0:
             for r in recs:
@@ -442,7 +462,7 @@ def main() -> None:
 
     dev_sets = []
     for name in tcfg["dev"]:
-        recs = load_records(args.data, name, args.limit)
+        recs = load_records(args.data, name, args.limit, tcfg)
         arrs = [builder.arrays(r["text"]) for r in recs]
         gold = [gold_tuples(r) for r in recs]
         dev_sets.append((name, arrs, gold))

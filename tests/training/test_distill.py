@@ -103,3 +103,22 @@ def test_style_flag_prefixes_tags_only(train_ner):
     arrays = (["北京", "京大"], ["B2", "E2"], ["<s>北", "北京"], [(0, 1), (1, 2)])
     assert train_ner.flag_style(arrays, "") is arrays
     assert train_ner.flag_style(arrays, "c") == (["北京", "京大"], ["cB2", "cE2"], ["<s>北", "北京"], [(0, 1), (1, 2)])
+
+
+def test_relabel_maps_and_unannotates_per_source(train_ner):
+    rec = {"id": "g-1", "text": "東京で源氏物語と民法を読む日本人", "entities": [
+        {"start": 0, "end": 2, "label": "GPE", "text": "東京"},
+        {"start": 3, "end": 7, "label": "WORK_OF_ART", "text": "源氏物語"},
+        {"start": 8, "end": 10, "label": "LAW", "text": "民法"},
+        {"start": 13, "end": 16, "label": "NORP", "text": "日本人"},
+    ]}
+    tcfg = {"label_map": {"gsd_train": {"GPE": "LOC"}}, "missing_labels": {"gsd_train": ["WORK_OF_ART", "LAW"]}}
+    out = train_ner.relabel(rec, "gsd_train", tcfg)
+    assert [e["label"] for e in out["entities"]] == ["LOC", "WORK_OF_ART?", "LAW?", "NORP"]
+    assert [e["label"] for e in rec["entities"]] == ["GPE", "WORK_OF_ART", "LAW", "NORP"]  # input untouched
+    assert train_ner.relabel(rec, "stockmark_train", tcfg) is rec  # other sources unchanged
+    # BILUO: LOC trained, the unannotated classes carry no loss, NORP (not a model label) is O
+    offs = [(0, 2), (2, 3), (3, 7), (7, 8), (8, 10), (10, 13), (13, 16)]
+    stats = {"gold": 0, "misaligned": 0}
+    tags = train_ner.biluo(offs, out["entities"], {"LOC", "PRODUCT"}, "outside", stats)
+    assert tags == ["U-LOC", "O", "-", "O", "-", "O", "O"]

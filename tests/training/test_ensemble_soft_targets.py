@@ -92,3 +92,17 @@ def test_two_members_average_and_mix(script, data):
     want = p1.copy()
     want[has] = 0.75 * p1[has] + 0.25 * o[has]
     np.testing.assert_allclose(mixed["probs"].astype(np.float32), want, atol=2e-3)
+
+
+def test_raw_sentences_read_gzip_and_stop_after_n_articles(script, tmp_path):
+    import gzip
+
+    arts = [{"id": str(i), "text": f"記事{i}の本文です。二文目もあります。"} for i in range(3)]
+    with gzip.open(tmp_path / "raw.jsonl.gz", "wt", encoding="utf-8") as f:
+        for a in arts:
+            f.write(json.dumps(a, ensure_ascii=False) + "\n")
+    every = script.raw_sentences(tmp_path / "raw.jsonl.gz", "ja")
+    first = script.raw_sentences(tmp_path / "raw.jsonl.gz", "ja", articles=2)
+    assert every == ["記事0の本文です。", "二文目もあります。", "記事1の本文です。", "二文目もあります。",
+                     "記事2の本文です。", "二文目もあります。"]
+    assert first == every[:4]
