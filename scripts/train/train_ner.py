@@ -314,7 +314,8 @@ def relabel(rec: dict, name: str, tcfg: dict) -> dict:
     corpora write countries and cities as LOC) and ``missing_labels`` ({source: [labels]}):
     spans of those labels become unannotated (no loss on their tokens), for classes another
     corpus files under a model label (GSD-NE's WORK_OF_ART and LAW are IREX ARTIFACT, our
-    PRODUCT), so they teach neither that label nor ``O``."""
+    PRODUCT; its NORP holds political parties, which stockmark calls ORG), so they teach
+    neither that label nor ``O``."""
     lmap = tcfg.get("label_map", {}).get(name, {})
     missing = set(tcfg.get("missing_labels", {}).get(name, ()))
     if not lmap and not missing:

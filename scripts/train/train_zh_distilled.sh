@@ -23,7 +23,7 @@
 #
 # DATA, RAW and RUN (the working folder, default training/zh-distill) can be set in the environment.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 OUT=${1:-pipeline/models/ner-zh}
 SEED=${2:-0}
 OUT_ACCURATE=${3:-pipeline/models/ner-zh-accurate}
