@@ -114,7 +114,11 @@ DATA = Path(os.environ.get("DATA", "../shared/data/zh"))
 
 
 def load(name):
-    return [json.loads(l) for l in open(DATA / f"{name}.jsonl", encoding="utf-8")]
+    """The records of split ``name``; ``msra_train`` without the carved ``msra_dev``
+    (:func:`scripts.data.splits.load_split`), so a teacher never sees a dev sentence."""
+    from scripts.data.splits import load_split
+
+    return list(load_split(DATA, name))
 
 def batches(recs, size, shuffle):
     recs = sorted(recs, key=lambda r: len(r["text"]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import orjson
+import pytest
 
 from scripts.data.splits import CARVED, in_carved_dev, load_split
 from scripts.train.train_ner import load_records
@@ -24,6 +25,17 @@ def test_carved_dev_and_training_file_partition_the_source(tmp_path):
     # the training script reads the same splits
     assert [r["id"] for r in load_records(tmp_path, "msra_train")] == train
     assert [r["id"] for r in load_records(tmp_path, "msra_dev", limit=3)] == dev[:3]
+
+
+def test_the_lac_teacher_reads_msra_train_without_the_dev_split(tmp_path, monkeypatch):
+    pytest.importorskip("torch")
+    from scripts.train import train_lac_teacher
+
+    ids = [f"msra_train-{k}" for k in range(400)]
+    _write(tmp_path, "msra_train", ids)
+    monkeypatch.setattr(train_lac_teacher, "DATA", tmp_path)
+    got = [r["id"] for r in train_lac_teacher.load("msra_train")]
+    assert got == [r["id"] for r in load_split(tmp_path, "msra_train")] and len(got) < len(ids)
 
 
 def test_the_split_is_fixed():
