@@ -133,7 +133,8 @@ def test_soft_targets_from_an_exported_network(tmp_path, monkeypatch):
     data = tmp_path / "zh"
     data.mkdir()
     rows = {
-        "msra_train": [{"id": "m-0", "text": "北京上海", "entities": []}],
+        # m-0 hashes into the carved msra_dev, which the teacher never reads; m-1 is training data
+        "msra_train": [{"id": "m-0", "text": "南京", "entities": []}, {"id": "m-1", "text": "北京上海", "entities": []}],
         "cluener_train": [{"id": "c-0", "text": "陈菊红说。", "entities": [{"start": 0, "end": 3, "label": "PERSON"}]}],
         "weibo_train": [{"id": "w-0", "text": "ab说", "entities": []}],
     }
@@ -154,7 +155,7 @@ def test_soft_targets_from_an_exported_network(tmp_path, monkeypatch):
     teacher.soft_exported(tmp_path / "net.npz", tmp_path / "soft.npz", [raw])
 
     soft = SoftTargets(tmp_path / "soft.npz")
-    assert soft.ids == ["m-0", "c-0", "w-0", "raw-0", "raw-1"]  # c-0 is in the training list twice
+    assert soft.ids == ["m-1", "c-0", "w-0", "raw-0", "raw-1"]  # c-0 is in the training list twice
     assert soft.texts == ["北京上海", "陈菊红说。", "ab说", "上海说。", "北京"]
     assert soft.tags == teacher.TAGS
     net = CharBiGRUTagger(tmp_path / "net.npz")
