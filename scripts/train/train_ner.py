@@ -525,7 +525,32 @@ def main() -> None:
 
     best, bad_evals, step = -1.0, 0, 0
     start = time.time()
+
+    def checkpoint(epoch: int, losses: dict) -> bool:
+        """Evaluate the averaged parameters (Adam keeps a moving average); save them when the dev
+        mean is the best so far. True when it is not (one more evaluation without improvement)."""
+        nonlocal best
+        with nlp.use_params(optimizer.averages):
+            res = evaluate()
+        f1s = [r["micro"]["f1"] for r, _ in res.values()]
+        mean = sum(f1s) / len(f1s)
+        msg = " ".join(f"{n}={r['micro']['f1']:.4f}({cps / 1000:.0f}kc/s)" for n, (r, cps) in res.items())
+        el = (time.time() - start) / 60
+        print(f"epoch {epoch} step {step} {el:.1f}min loss {sum(losses.values()):.1f} {msg} mean={mean:.4f}",
+              flush=True)
+        if mean <= best:
+            return True
+        best = mean
+        nlp.meta["performance"] = {n: r["micro"]["f1"] for n, (r, _) in res.items()}
+        with nlp.use_params(optimizer.averages):
+            nlp.to_disk(args.out)
+        with open(args.out / "dev_scores.json", "w", encoding="utf-8") as fh:
+            json.dump({n: r for n, (r, _) in res.items()}, fh, ensure_ascii=False, indent=1)
+        print(f"  saved best {best:.4f} -> {args.out}", flush=True)
+        return False
+
     stop = False
+    epoch, losses = 0, {}
     for epoch in range(tcfg["max_epochs"]):
         rng.shuffle(train_examples)
         losses = {}
@@ -533,33 +558,17 @@ def main() -> None:
             nlp.update(batch, drop=tcfg["dropout"], sgd=optimizer, losses=losses)
             step += 1
             if step % tcfg["eval_every"] == 0:
-                # evaluate (and save) the averaged parameters (Adam keeps a moving average)
-                with nlp.use_params(optimizer.averages):
-                    res = evaluate()
-                f1s = [r["micro"]["f1"] for r, _ in res.values()]
-                mean = sum(f1s) / len(f1s)
-                msg = " ".join(
-                    f"{n}={r['micro']['f1']:.4f}({cps / 1000:.0f}kc/s)" for n, (r, cps) in res.items()
-                )
-                el = (time.time() - start) / 60
-                print(f"epoch {epoch} step {step} {el:.1f}min loss {sum(losses.values()):.1f} {msg} mean={mean:.4f}",
-                      flush=True)
-                if mean > best:
-                    best, bad_evals = mean, 0
-                    nlp.meta["performance"] = {n: r["micro"]["f1"] for n, (r, _) in res.items()}
-                    with nlp.use_params(optimizer.averages):
-                        nlp.to_disk(args.out)
-                    with open(args.out / "dev_scores.json", "w", encoding="utf-8") as fh:
-                        json.dump({n: r for n, (r, _) in res.items()}, fh, ensure_ascii=False, indent=1)
-                    print(f"  saved best {best:.4f} -> {args.out}", flush=True)
-                else:
-                    bad_evals += 1
-                if bad_evals >= tcfg["patience"] or el > args.max_minutes:
+                bad_evals = bad_evals + 1 if checkpoint(epoch, losses) else 0
+                if bad_evals >= tcfg["patience"] or (time.time() - start) / 60 > args.max_minutes:
                     stop = True
                     break
         print(f"epoch {epoch} done, loss {sum(losses.values()):.1f}", flush=True)
         if stop:
             break
+    if best < 0:
+        # training ended before its first evaluation (small data, max_epochs): the final
+        # parameters are the model, so a run always leaves one in --out
+        checkpoint(epoch, losses)
     print(f"finished: best mean dev micro F1 {best:.4f}", flush=True)
 
 
