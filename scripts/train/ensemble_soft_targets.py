@@ -43,19 +43,15 @@ def raw_sentences(path: Path, lang: str, articles: int | None = None) -> list[st
     """Sentences of a raw news JSONL file (``text`` field; plain, .gz or .zst), split by the
     pipeline's splitter; the first ``articles`` articles when given."""
     import io
+    from itertools import islice
 
     from pipeline.io.compression import open_binary
     from pipeline.stages.sentences import split_sentences
 
+    with io.TextIOWrapper(open_binary(path), encoding="utf-8") as fh:
+        texts = [json.loads(line).get("text") or "" for line in islice((ln for ln in fh if ln.strip()), articles)]
     out = []
-    n = 0
-    for line in io.TextIOWrapper(open_binary(path), encoding="utf-8"):
-        if not line.strip():
-            continue
-        if articles is not None and n >= articles:
-            break
-        n += 1
-        text = json.loads(line).get("text") or ""
+    for text in texts:
         for s in split_sentences(text, 0, len(text), lang):
             part = text[s.start : s.end].strip()
             if 5 <= len(part) <= 300:
