@@ -43,12 +43,10 @@ def gold_file(data: Path, lang: str, name: str, tmp: Path) -> Path:
     path = data / lang / f"{name}.jsonl"
     if path.exists():
         return path
-    from scripts.data.splits import load_split
+    from scripts.data import splits
 
     out = tmp / f"{name}.jsonl"
-    with open(out, "w", encoding="utf-8") as fh:
-        for rec in load_split(data / lang, name):
-            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    splits.main(["--data", str(data / lang), "--split", name, "--out", str(out)])
     return out
 
 
