@@ -286,7 +286,7 @@ elif __name__ == "__main__":
     train = train_sources()  # labels other than PERSON/ORG/LOC (Weibo *_NOM, CLUENER TITLE/WORK) are O
     if FOLD is not None:  # cross-fitting: train on the other fold only
         train = [r for r in train if not in_fold(r["id"], FOLD)]
-    dev = {"pd_dev": load("pd_dev"), "cluener_dev": load("cluener_dev")}
+    dev = {name: load(name) for name in ("pd_dev", "msra_dev", "cluener_dev")}  # every zh dev set
     model = Teacher()
     if os.environ.get("INIT"):  # continue from a saved teacher (e.g. more epochs at a lower rate)
         model.load_state_dict(torch.load(os.environ["INIT"]))

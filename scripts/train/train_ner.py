@@ -23,6 +23,8 @@ What it does:
    Training data only; dev sets are never touched.
    Optional, per config: ``augment_mention_swap`` ({source: fraction}): extra copies of
    sentences with every entity replaced by a random same-label mention of the same source;
+   ``augment_name_lists`` ({source: fraction}, zh): extra copies of sentences with a PERSON where
+   that PERSON starts a list of 2-5 names of the source written back to back (:func:`name_list`);
    ``upsample`` ({source: k}): sentences with entities repeated k times; ``style_sources``
    ({source: prefix}): that source's TAG strings get the prefix, so the model can learn its
    annotation conventions apart (meta ``style``; inference mixes the plain and prefixed tags'
@@ -127,6 +129,62 @@ def swap_mentions(rec: dict, pool: dict, rng: random.Random) -> dict | None:
         pos = e["end"]
     out.append(text[pos:])
     return {**rec, "id": rec["id"] + "-swap", "text": "".join(out), "entities": new_ents}
+
+
+# Name lists (zh): mainland news prints lists of officials back to back, without separators
+# (李明王芳张伟（女）刘洋陈静（满族）), which the model tends to merge into one PERSON. A list copy
+# replaces one PERSON of a training sentence by 2-5 PERSON mentions of the same source's training
+# data written back to back, some followed by the kind of note such lists carry.
+LIST_NOTES = ("（女）", "（满族）", "（回族）", "（蒙古族）", "（壮族）", "（藏族）", "（特邀）")
+
+
+def name_pool(recs: list[dict]) -> list[str]:
+    """The PERSON mentions of ``recs`` that look like personal names to list: two to four Han
+    characters, or a transliterated name with its middle dot (约翰·史密斯)."""
+    return sorted({e["text"] for r in recs for e in r["entities"] if e["label"] == "PERSON" and listable(e["text"])})
+
+
+def listable(name: str) -> bool:
+    """Two to four Han characters, or a transliterated name with its middle dot (约翰·史密斯)."""
+    if 2 <= len(name) <= 4 and all("\u4e00" <= c <= "\u9fff" for c in name):
+        return True
+    return "·" in name[1:-1] and len(name) <= 12 and all("\u4e00" <= c <= "\u9fff" or c == "·" for c in name)
+
+
+def name_list(rec: dict, pool: list[str], rng: random.Random) -> dict | None:
+    """A copy of ``rec`` where one PERSON mention that looks like a name (:func:`listable`, chosen
+    at random) becomes the start of a list of 2-5 names of ``pool`` written back to back (each its
+    own PERSON entity); a name is followed by one of :data:`LIST_NOTES` with probability 0.25.
+    ``None`` if ``rec`` has no such PERSON or the pool has fewer than five names."""
+    persons = [e for e in rec["entities"] if e["label"] == "PERSON" and listable(e["text"])]
+    if not persons or len(pool) < 5:
+        return None
+    target = rng.choice(persons)
+    names = [target["text"]] + [rng.choice(pool) for _ in range(rng.randint(1, 4))]
+    text = rec["text"]
+    parts, added, pos = [], [], target["start"]
+    for i, name in enumerate(names):
+        added.append({**target, "start": pos, "end": pos + len(name), "text": name})
+        parts.append(name)
+        pos += len(name)
+        if i < len(names) - 1 and rng.random() < 0.25:
+            note = rng.choice(LIST_NOTES)
+            parts.append(note)
+            pos += len(note)
+    insert = "".join(parts)
+    shift = len(insert) - (target["end"] - target["start"])
+    new_ents = []
+    for e in rec["entities"]:
+        if e is target:
+            new_ents += added
+        elif e["end"] <= target["start"]:
+            new_ents.append(dict(e))
+        else:
+            new_ents.append({**e, "start": e["start"] + shift, "end": e["end"] + shift})
+    new_text = text[: target["start"]] + insert + text[target["end"] :]
+    for e in new_ents:
+        assert new_text[e["start"] : e["end"]] == e["text"], (new_text, e)
+    return {**rec, "id": rec["id"] + "-list", "text": new_text, "entities": new_ents}
 
 
 class Builder:
@@ -393,6 +451,12 @@ def main() -> None:
             for r in recs:
                 if any(e["label"] == "PERSON" for e in r["entities"]) and rng.random() < tcfg["augment_zh_names"]:
                     extra.append(substitute_persons(r, rng))
+        lists = float(tcfg.get("augment_name_lists", {}).get(src, 0.0))
+        if lists > 0:
+            pool_names = name_pool(recs)
+            listed = [name_list(r, pool_names, rng) for r in recs
+                      if any(e["label"] == "PERSON" for e in r["entities"]) and rng.random() < lists]
+            extra += [r for r in listed if r]
         swap = float(tcfg.get("augment_mention_swap", {}).get(src, 0.0))
         if swap > 0:
             pool: dict[str, list[str]] = {}

@@ -59,3 +59,54 @@ def test_a_run_that_ends_before_its_first_evaluation_still_saves_its_model(tiny,
     assert meta["shinbun"]["labels"] == ["LOC", "ORG", "PRODUCT"]
     assert set(meta["performance"]) == {"tiny_dev"}
     assert (out / "dev_scores.json").exists()
+
+
+ZH_REC = {"id": "z-0", "text": "新华社记者王建国报道，李明会见了美国代表团。", "entities": [
+    {"start": 0, "end": 3, "label": "ORG", "text": "新华社"},
+    {"start": 5, "end": 8, "label": "PERSON", "text": "王建国"},
+    {"start": 11, "end": 13, "label": "PERSON", "text": "李明"},
+    {"start": 16, "end": 18, "label": "LOC", "text": "美国"}]}
+POOL_RECS = [{"id": f"p-{i}", "text": n, "entities": [{"start": 0, "end": len(n), "label": "PERSON", "text": n}]}
+             for i, n in enumerate(["张伟", "刘洋", "陈静", "约翰·史密斯", "赵丽华", "马", "Smith", "孙志强先生的"])]
+
+
+def test_name_pool_keeps_han_names_and_transliterations_only():
+    assert train_ner.name_pool(POOL_RECS) == sorted(["张伟", "刘洋", "陈静", "约翰·史密斯", "赵丽华"])
+    assert not train_ner.listable("·约翰") and not train_ner.listable("马")
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_name_list_copy_keeps_every_span_exact_and_every_listed_name_a_person(seed):
+    import random
+
+    pool = train_ner.name_pool(POOL_RECS)
+    out = train_ner.name_list(ZH_REC, pool, random.Random(seed))
+    assert out["id"] == "z-0-list"
+    text, ents = out["text"], out["entities"]
+    for e in ents:
+        assert text[e["start"]:e["end"]] == e["text"]
+    assert [e["label"] for e in ents if e["label"] != "PERSON"] == ["ORG", "LOC"]
+    assert {"新华社", "美国"} <= {e["text"] for e in ents}
+    persons = [e for e in ents if e["label"] == "PERSON"]
+    # runs of PERSONs back to back or with one note between them: one of the two names became a
+    # list of 2-5 starting with itself, the other stands alone
+    runs = [[persons[0]]]
+    for a, b in zip(persons, persons[1:]):
+        gap = text[a["end"]:b["start"]]
+        if gap == "" or gap in train_ner.LIST_NOTES:
+            runs[-1].append(b)
+        else:
+            runs.append([b])
+    assert len(runs) == 2 and sorted(len(r) == 1 for r in runs) == [False, True]
+    listed = next(r for r in runs if len(r) > 1)
+    assert 2 <= len(listed) <= 5 and listed[0]["text"] in ("王建国", "李明")
+    assert all(e["text"] in train_ner.name_pool(POOL_RECS) for e in listed[1:])
+    assert ZH_REC["text"] == "新华社记者王建国报道，李明会见了美国代表团。"  # the original is untouched
+
+
+def test_name_list_needs_a_listable_person_and_a_pool():
+    import random
+
+    rng = random.Random(0)
+    assert train_ner.name_list({**ZH_REC, "entities": ZH_REC["entities"][:1]}, train_ner.name_pool(POOL_RECS), rng) is None
+    assert train_ner.name_list(ZH_REC, ["张伟"], rng) is None
