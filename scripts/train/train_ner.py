@@ -141,7 +141,8 @@ LIST_NOTES = ("（女）", "（满族）", "（回族）", "（蒙古族）", "�
 def name_pool(recs: list[dict]) -> list[str]:
     """The PERSON mentions of ``recs`` that look like personal names to list: two to four Han
     characters, or a transliterated name with its middle dot (约翰·史密斯)."""
-    return sorted({e["text"] for r in recs for e in r["entities"] if e["label"] == "PERSON" and listable(e["text"])})
+    names = (r["text"][e["start"] : e["end"]] for r in recs for e in r["entities"] if e["label"] == "PERSON")
+    return sorted({n for n in names if listable(n)})
 
 
 def listable(name: str) -> bool:
@@ -156,12 +157,12 @@ def name_list(rec: dict, pool: list[str], rng: random.Random) -> dict | None:
     at random) becomes the start of a list of 2-5 names of ``pool`` written back to back (each its
     own PERSON entity); a name is followed by one of :data:`LIST_NOTES` with probability 0.25.
     ``None`` if ``rec`` has no such PERSON or the pool has fewer than five names."""
-    persons = [e for e in rec["entities"] if e["label"] == "PERSON" and listable(e["text"])]
+    text = rec["text"]
+    persons = [e for e in rec["entities"] if e["label"] == "PERSON" and listable(text[e["start"] : e["end"]])]
     if not persons or len(pool) < 5:
         return None
     target = rng.choice(persons)
-    names = [target["text"]] + [rng.choice(pool) for _ in range(rng.randint(1, 4))]
-    text = rec["text"]
+    names = [text[target["start"] : target["end"]]] + [rng.choice(pool) for _ in range(rng.randint(1, 4))]
     parts, added, pos = [], [], target["start"]
     for i, name in enumerate(names):
         added.append({**target, "start": pos, "end": pos + len(name), "text": name})
@@ -178,9 +179,10 @@ def name_list(rec: dict, pool: list[str], rng: random.Random) -> dict | None:
         if e is target:
             new_ents += added
         elif e["end"] <= target["start"]:
-            new_ents.append(dict(e))
+            new_ents.append({**e, "text": text[e["start"] : e["end"]]})
         else:
-            new_ents.append({**e, "start": e["start"] + shift, "end": e["end"] + shift})
+            new_ents.append({**e, "start": e["start"] + shift, "end": e["end"] + shift,
+                             "text": text[e["start"] : e["end"]]})
     new_text = text[: target["start"]] + insert + text[target["end"] :]
     for e in new_ents:
         assert new_text[e["start"] : e["end"]] == e["text"], (new_text, e)
