@@ -23,8 +23,10 @@ from pathlib import Path
 
 from scripts import ROOT, SHARED_DATA  # noqa: E402
 
-SETS = [("zh/pd_dev.jsonl", ["PERSON", "ORG", "LOC"], {"GPE": "LOC"}),
-        ("zh/cluener_dev.jsonl", ["PERSON", "ORG", "LOC"], {"GPE": "LOC"})]
+from scripts.eval.seed_table import DEV_SETS, gold_file  # noqa: E402
+
+# every zh dev set (pd_dev, msra_dev carved out of msra_train, cluener_dev) with the cards' label rules
+SETS = DEV_SETS["zh"]
 
 
 def linked_copy(out: Path, base: Path, meta: dict, skip: tuple[str, ...] = ()) -> Path:
@@ -98,17 +100,18 @@ def main() -> None:
     config_text = (ROOT / "configs" / "zh_accurate.toml").read_text(encoding="utf-8")
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
+        golds = {name: gold_file(args.data, "zh", name, tmp) for name, _, _ in SETS}
         for value in args.values:
             folder = model_folder(tmp, args.model, args.student, value, args.second)
             config = tmp / f"config-{value}.toml"
             config.write_text(config_text.replace('model = "ner-zh-accurate"', f'model = "{folder}"'), encoding="utf-8")
             scores = []
-            for rel, labels, label_map in SETS:
+            for name, labels, label_map in SETS:
                 seen["chars"] = 0
-                total = sum(len(json.loads(line)["text"]) for line in open(args.data / rel, encoding="utf-8"))
-                m = evaluate_pipeline(args.data / rel, config, labels=labels, label_map=label_map)["micro"]
+                total = sum(len(json.loads(line)["text"]) for line in open(golds[name], encoding="utf-8"))
+                m = evaluate_pipeline(golds[name], config, labels=labels, label_map=label_map)["micro"]
                 scores.append(m["f1"])
-                print(f"threshold {value:.2f}  {rel:22s} P {m['precision']:.4f} R {m['recall']:.4f} "
+                print(f"threshold {value:.2f}  {name:12s} P {m['precision']:.4f} R {m['recall']:.4f} "
                       f"F1 {m['f1']:.4f}  second network read {seen['chars'] / total:.1%} of the characters",
                       flush=True)
             print(f"threshold {value:.2f}  mean F1 {sum(scores) / len(scores):.4f}", flush=True)

@@ -5,8 +5,8 @@ several style mixes ``alpha`` (0: the unflagged corpora's convention, 1: the fla
 
 Each value runs the whole default pipeline (``pipeline/default.toml`` with the zh recogniser
 naming a temporary folder: links to the model's files and a ``meta.json`` whose ``style`` has
-that alpha) and scores pd_dev and cluener_dev with ``shinbun eval``'s code. Dev data only: this
-is model selection. The model folder is not changed; a model trained before ``style`` was written
+that alpha) and scores every zh dev set (pd_dev, msra_dev, cluener_dev) with ``shinbun eval``'s
+code. Dev data only: this is model selection. The model folder is not changed; a model trained before ``style`` was written
 to meta.json gets ``{"flag": --flag}`` in the temporary copy.
 """
 
@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 from scripts import ROOT, SHARED_DATA  # noqa: E402
+from scripts.eval.seed_table import gold_file  # noqa: E402
 from scripts.eval.sweep_cascade import SETS, linked_copy  # noqa: E402
 
 
@@ -46,15 +47,16 @@ def main() -> None:
         raise SystemExit("pipeline/default.toml names no ner-zh model; edit this script's replacement")
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
+        golds = {name: gold_file(args.data, "zh", name, tmp) for name, _, _ in SETS}
         for value in args.values:
             folder = model_folder(tmp, args.model, value, args.flag)
             config = tmp / f"config-{value}.toml"
             config.write_text(zh_model.sub(f'model = "{folder}"', config_text, count=1), encoding="utf-8")
             scores = []
-            for rel, labels, label_map in SETS:
-                m = evaluate_pipeline(args.data / rel, config, labels=labels, label_map=label_map)["micro"]
+            for name, labels, label_map in SETS:
+                m = evaluate_pipeline(golds[name], config, labels=labels, label_map=label_map)["micro"]
                 scores.append(m["f1"])
-                print(f"alpha {value:.2f}  {rel:22s} P {m['precision']:.4f} R {m['recall']:.4f} F1 {m['f1']:.4f}",
+                print(f"alpha {value:.2f}  {name:12s} P {m['precision']:.4f} R {m['recall']:.4f} F1 {m['f1']:.4f}",
                       flush=True)
             print(f"alpha {value:.2f}  mean F1 {sum(scores) / len(scores):.4f}", flush=True)
 
