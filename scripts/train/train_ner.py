@@ -85,50 +85,49 @@ def synth_zh_name(rng: random.Random) -> str:
             return name
 
 
-def substitute_persons(rec: dict, rng: random.Random) -> dict | None:
-    ents = rec["entities"]
-    if not any(e["label"] == "PERSON" for e in ents):
-        return None
+def rewrite_mentions(rec: dict, replace, suffix: str) -> dict:
+    """A copy of ``rec`` (id + ``suffix``) in which every entity ``e`` for which ``replace(e)``
+    gives pieces ``[(string, is_entity), ...]`` is replaced by those strings written in its place;
+    the pieces marked ``is_entity`` become entities with ``e``'s other fields. ``replace`` returns
+    ``None`` to keep ``e`` as is. The mechanism of every augmentation below."""
     text = rec["text"]
-    out, new_ents, pos, shift = [], [], 0, 0
-    for e in ents:
+    out, new_ents, pos, at = [], [], 0, 0
+    for e in rec["entities"]:
         out.append(text[pos : e["start"]])
-        if e["label"] == "PERSON":
-            name = synth_zh_name(rng)
-            start = e["start"] + shift
-            new_ents.append({**e, "start": start, "end": start + len(name), "text": name})
-            out.append(name)
-            shift += len(name) - (e["end"] - e["start"])
-        else:
-            out.append(text[e["start"] : e["end"]])
-            new_ents.append({**e, "start": e["start"] + shift, "end": e["end"] + shift})
+        at += e["start"] - pos
+        pieces = replace(e)
+        if pieces is None:
+            pieces = [(text[e["start"] : e["end"]], True)]
+        for piece, is_entity in pieces:
+            if is_entity:
+                new_ents.append({**e, "start": at, "end": at + len(piece), "text": piece})
+            out.append(piece)
+            at += len(piece)
         pos = e["end"]
     out.append(text[pos:])
     new_text = "".join(out)
     for e in new_ents:
         assert new_text[e["start"] : e["end"]] == e["text"], (new_text, e)
-    return {**rec, "id": rec["id"] + "-zhname", "text": new_text, "entities": new_ents}
+    return {**rec, "id": rec["id"] + suffix, "text": new_text, "entities": new_ents}
+
+
+def substitute_persons(rec: dict, rng: random.Random) -> dict | None:
+    if not any(e["label"] == "PERSON" for e in rec["entities"]):
+        return None
+    return rewrite_mentions(rec, lambda e: [(synth_zh_name(rng), True)] if e["label"] == "PERSON" else None, "-zhname")
 
 
 def swap_mentions(rec: dict, pool: dict, rng: random.Random) -> dict | None:
     """A copy of ``rec`` where every entity is replaced by a random mention of the same label
     drawn from the same source's training entities (mention-replacement augmentation)."""
-    ents = rec["entities"]
-    if not ents:
+    if not rec["entities"]:
         return None
-    text = rec["text"]
-    out, new_ents, pos, shift = [], [], 0, 0
-    for e in ents:
-        out.append(text[pos : e["start"]])
+
+    def replace(e):
         cands = pool.get(e["label"])
-        name = rng.choice(cands) if cands else e["text"]
-        start = e["start"] + shift
-        new_ents.append({**e, "start": start, "end": start + len(name), "text": name})
-        out.append(name)
-        shift += len(name) - (e["end"] - e["start"])
-        pos = e["end"]
-    out.append(text[pos:])
-    return {**rec, "id": rec["id"] + "-swap", "text": "".join(out), "entities": new_ents}
+        return [(rng.choice(cands), True)] if cands else None
+
+    return rewrite_mentions(rec, replace, "-swap")
 
 
 # Name lists (zh): mainland news prints lists of officials back to back, without separators
@@ -155,38 +154,24 @@ def listable(name: str) -> bool:
 def name_list(rec: dict, pool: list[str], rng: random.Random) -> dict | None:
     """A copy of ``rec`` where one PERSON mention that looks like a name (:func:`listable`, chosen
     at random) becomes the start of a list of 2-5 names of ``pool`` written back to back (each its
-    own PERSON entity); a name is followed by one of :data:`LIST_NOTES` with probability 0.25.
-    ``None`` if ``rec`` has no such PERSON or the pool has fewer than five names."""
+    own PERSON entity); a name is followed by one of :data:`LIST_NOTES` with probability 0.25. The
+    copy's ``list`` is the ``[start, end)`` of the list in its text. ``None`` if ``rec`` has no
+    such PERSON or the pool has fewer than five names."""
     text = rec["text"]
     persons = [e for e in rec["entities"] if e["label"] == "PERSON" and listable(text[e["start"] : e["end"]])]
     if not persons or len(pool) < 5:
         return None
     target = rng.choice(persons)
     names = [text[target["start"] : target["end"]]] + [rng.choice(pool) for _ in range(rng.randint(1, 4))]
-    parts, added, pos = [], [], target["start"]
+    pieces = []
     for i, name in enumerate(names):
-        added.append({**target, "start": pos, "end": pos + len(name), "text": name})
-        parts.append(name)
-        pos += len(name)
+        pieces.append((name, True))
         if i < len(names) - 1 and rng.random() < 0.25:
-            note = rng.choice(LIST_NOTES)
-            parts.append(note)
-            pos += len(note)
-    insert = "".join(parts)
-    shift = len(insert) - (target["end"] - target["start"])
-    new_ents = []
-    for e in rec["entities"]:
-        if e is target:
-            new_ents += added
-        elif e["end"] <= target["start"]:
-            new_ents.append({**e, "text": text[e["start"] : e["end"]]})
-        else:
-            new_ents.append({**e, "start": e["start"] + shift, "end": e["end"] + shift,
-                             "text": text[e["start"] : e["end"]]})
-    new_text = text[: target["start"]] + insert + text[target["end"] :]
-    for e in new_ents:
-        assert new_text[e["start"] : e["end"]] == e["text"], (new_text, e)
-    return {**rec, "id": rec["id"] + "-list", "text": new_text, "entities": new_ents}
+            pieces.append((rng.choice(LIST_NOTES), False))
+    copy = rewrite_mentions(rec, lambda e: pieces if e is target else None, "-list")
+    # where the list stands in the copy (the text before it is unchanged)
+    copy["list"] = [target["start"], target["start"] + sum(len(p) for p, _ in pieces)]
+    return copy
 
 
 class Builder:
