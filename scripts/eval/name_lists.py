@@ -25,7 +25,7 @@ from scripts.eval.seed_table import config_for
 
 def probe_records(data: Path) -> list[tuple[dict, list[tuple[int, int]]]]:
     """(copy, spans of its listed names) for every pd_dev sentence with a listable PERSON."""
-    from scripts.train.train_ner import LIST_NOTES, name_list, name_pool
+    from scripts.train.train_ner import name_list, name_pool
 
     pool = name_pool(list(load_split(data / "zh", "msra_train")))
     rng = random.Random(0)
@@ -36,18 +36,8 @@ def probe_records(data: Path) -> list[tuple[dict, list[tuple[int, int]]]]:
         copy = name_list(rec, pool, rng)
         if copy is None:
             continue
-        shifted = [(e["start"], e["end"]) for e in copy["entities"]]
-        # the listed names: the longest run of PERSON spans that touch each other or a note
-        runs, run = [], [shifted[0]]
-        for a, b in zip(shifted, shifted[1:]):
-            gap = copy["text"][a[1]:b[0]]
-            if gap == "" or gap in LIST_NOTES:
-                run.append(b)
-            else:
-                runs.append(run)
-                run = [b]
-        runs.append(run)
-        listed = max(runs, key=len)
+        first, last = copy["list"]
+        listed = [(e["start"], e["end"]) for e in copy["entities"] if first <= e["start"] and e["end"] <= last]
         out.append((copy, listed))
     return out
 
