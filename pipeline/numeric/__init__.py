@@ -78,12 +78,15 @@ Annotation rules (what the span covers)
   本日 今天 昨天 明天 前天) and month-day without a year are resolved against
   ``published``; without it their value is None.  ja 前年 (relative to the
   narrative, not to publication) is not annotated.  A bare day (20日) is a
-  DATE only when followed by 、 , ( 午前 午後 朝 夜 付 电 ... (news style).
+  DATE when followed by 、 , ( 午前 午後 朝 夜 付 电 ... (news style), in ja also
+  before a particle (16日の, 22日に, 10日から; not day 1, a rate, a list or range).
+  Value null with a ``value_note``: decades, centuries and ja historical
+  periods (1990年代, 17世紀, 江戸時代), dates relative to another date of the
+  text (同年5月, 翌年12月, ja 翌20日), ja 10年前 / 3カ月前 and 20周年.
   Weekday suffixes (``20日(木)``) and time words are outside the span.
   Inside the span: fiscal years (2021年度 -> "2021"), parts of a month
   (10月中旬, 3月末, 今月下旬 -> month precision) and of a year (2010年夏,
-  2021年底, 上半期 -> year precision); a decade (1990年代) is DATE with
-  value None.  X月号 (a magazine issue) is not DATE.
+  2021年底, 上半期 -> year precision).  X月号 (a magazine issue) is not DATE.
   Durations (過去10年間, 5年间, 3か月, 10年来), day counts (1日に3回) and
   bare 元年 are not DATE; 2-digit years (21年) are not handled.
 * Never: 円安/円高 as words, 一元化, 元気, 单元, 元素, 张元, 2万人, 9万件,
@@ -115,7 +118,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from .dates import REL_WORDS, date_at, parse_published
+from .dates import NARR_WORDS, PERIOD_NAMES, REL_WORDS, date_at, parse_published
 from .money import PREFIX_CURRENCIES, SUFFIX_CURRENCIES, amount_at, money_at
 from .numbers import BG_CHARS, KD_CHARS, KS_CHARS, LEAD_CHARS, NUM, VAGUE_CHARS, fmt_decimal, normalise
 from .percent import percent_at
@@ -146,7 +149,8 @@ _RUN_CLASS = f"[{KD_CHARS}{KS_CHARS}{BG_CHARS}{VAGUE_CHARS}]"
 _START_CHARS = KD_CHARS + KS_CHARS + BG_CHARS.replace("京", "").replace("垓", "")
 _ANCHOR = re.compile(
     "|".join(
-        [re.escape(w) for w in sorted({*REL_WORDS, *_ERAS, "百分之", *PREFIX_CURRENCIES},
+        [re.escape(w) for w in sorted({*REL_WORDS, *_ERAS, *PERIOD_NAMES, *NARR_WORDS, "百分之",
+                                       *PREFIX_CURRENCIES},
                                       key=len, reverse=True)]
         + [f"{d}[0-9]*" for d in "0123456789"]
         + [f"{re.escape(c)}{_RUN_CLASS}*" for c in _START_CHARS]
@@ -156,7 +160,8 @@ _ANCHOR = re.compile(
         + [f"{c}(?=[{KS_CHARS}{BG_CHARS}])" for c in VAGUE_CHARS + LEAD_CHARS]
     )
 )
-_KIND = {**{w: "rel" for w in REL_WORDS}, **{w: "era" for w in _ERAS}, "百分之": "pct",
+_KIND = {**{w: "rel" for w in REL_WORDS}, **{w: "period" for w in PERIOD_NAMES},
+         **{w: "narr" for w in NARR_WORDS}, **{w: "era" for w in _ERAS}, "百分之": "pct",
          **{w: "cur" for w in PREFIX_CURRENCIES}}
 _NUM_RE = re.compile(NUM)
 _RANGE_FIRST = "~-—―至到 "
@@ -164,7 +169,7 @@ _MONEY_NEXT = frozenset(
     {w[0] for w in SUFFIX_CURRENCIES} | set(_RANGE_FIRST) | set("\u3000\t角毛分")
 )
 _PCT_NEXT = frozenset("%パ割成・" + _RANGE_FIRST)
-_DATE_NEXT = frozenset("年月日/-.○")
+_DATE_NEXT = frozenset("年月日/-.○世周カヶかケ箇")
 _NOT_IMPLICIT_NEXT = frozenset("人件名回個个位家台件年月日時时分秒歳岁倍点號号期度")
 _SENT_END = re.compile(r"[。！？!?\n]")
 _MONEY_CONTEXT = re.compile(
@@ -240,7 +245,7 @@ def _scan(sub: str, is_ja: bool, pub) -> list[tuple[int, int, str, dict]]:
             r = percent_at(sub, p, is_ja)
             if r is not None:
                 best = (r[0], r[1], "PERCENT", r[2])
-        else:  # rel / era
+        else:  # rel / era / period / narr
             r = date_at(sub, p, is_ja, pub, kind)
             if r is not None:
                 best = (r[0], r[1], "DATE", r[2])

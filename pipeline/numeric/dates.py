@@ -7,13 +7,17 @@
             | RELMONTH ( D DAYSUF )?            # 先月  上月20日
             | RELDAY                            # 昨日  明天
     BAREDAY = D "日" followed by 、 , ( 午前 午後 朝 夜 付 电 ...   # 政府は20日、
+            | ja: D "日" before の に は から まで も 以降 現在 頃     # 16日の (not 1日, lists)
+    NARR    = ( 同年 | 翌年 ) M "月" ( D DAYSUF )? | ja: 翌 D "日"  # value null + value_note
+    ja only, value null + value_note: N世紀, PERIOD 時代 (江戸時代), N年前 / Nカ月前, N周年
 
     ERA = 令和 平成 昭和 大正 明治        DAYSUF = 日 | 号 | 號
 
 A bare year is DATE only with four digits (or an era); it is not a DATE when
-followed by 間/间/来/前/后/後 (durations: 2000年来, 10年前).  Also DATE, with the
+followed by 間/间/来/前/后/後 (durations: 2000年来; ja 10年前 is a DATE
+without value, see above).  Also DATE, with the
 suffix inside the span: fiscal years (2004年度, value "2004"), decades (1970年代,
-value None: ISO 8601 has no plain decade), parts of a year (2000年春, 2021年末,
+1960年代後半; value None with a value_note: ISO 8601 has no plain decade), parts of a year (2000年春, 2021年末,
 2021年底, 上半期: year precision) and of a month (10月中旬, 3月末, 今月下旬,
 5月初: month precision).  X月号 (a magazine issue) is not a DATE.  Counts such
 as 3か月, 5年间, 1日に3回 are never DATE.  Values are ISO strings at the
@@ -27,7 +31,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-__all__ = ["date_at", "parse_published", "REL_WORDS"]
+__all__ = ["date_at", "parse_published", "REL_WORDS", "PERIOD_NAMES", "NARR_WORDS"]
 
 _MN = r"(?:[0-9]{1,2}|十[一二]?|[一二三四五六七八九])"
 _DN = r"(?:[0-9]{1,2}|[一二三]?十[一二三四五六七八九]?|[一二三四五六七八九])"
@@ -45,7 +49,7 @@ YMD_RE = re.compile(
     r"(?:(?P<era>令和|平成|昭和|大正|明治)\s?(?P<ey>元|[0-9]{1,2}|[一二三四五六七八九十]{1,3})"
     r"|(?P<y>[0-9]{4}|[〇○零一二三四五六七八九]{4}))年(?P<fy>度)?"
     rf"(?:(?P<m>{_MN})月(?![間间号號])(?:(?P<d>{_DN}){_DAYSUF}|{_MONTH_PART})?"
-    rf"|{_YEAR_PART}|(?P<dec>代)(?!表)|(?![間间来來代前后後]))"
+    rf"|{_YEAR_PART}|(?P<dec>代)(?!表)(?:前半|後半|半ば|末)?|(?![間间来來代前后後]))"
 )
 MD_RE = re.compile(rf"(?P<m>{_MN})月(?![間间号號])(?:(?P<d>{_DN}){_DAYSUF}|{_MONTH_PART})?")
 _REL_Y = {"一昨年": -2, "今年": 0, "本年": 0, "昨年": -1, "去年": -1, "前年": -2,
@@ -73,6 +77,47 @@ REL_RE = re.compile(
 BAREDAY_RE = re.compile(
     rf"(?P<d>{_DN})日(?=[、,，(（]|午前|午後|未明|夜|朝|付|电|電|晚|晨|上午|下午|凌晨|早)"
 )
+
+# Japanese only: conventions on which the KWDLC and GSD-NE training sets agree (every listed
+# shape is DATE in both, checked on their training splits).  A bare day followed by a particle
+# (20日の / 20日に / 20日から): not day 1 (1日 is also "one day": 1日に3回, 1日の雨量), not a rate
+# (三日に一度), not in a list or range (4、5日 / 11～12日) or a stay (7泊8日).
+BAREDAY_JA_RE = re.compile(rf"(?P<d>{_DN})日(?=の|に(?![0-9一二三四五六七八九十数何])|は|から|まで|も|以降|現在|ごろ|頃)")
+_BAREDAY_JA_BLOCK_BEFORE = frozenset("~～〜-—・泊")
+_NUMERAL = frozenset("0123456789〇一二三四五六七八九十")
+
+
+def _listed(text: str, pos: int) -> bool:
+    """The number at ``pos`` continues a list or range (4、5日 / 11～12日 / 7泊8日)."""
+    if pos == 0:
+        return False
+    before = text[pos - 1]
+    return before in _BAREDAY_JA_BLOCK_BEFORE or (before in "、," and pos > 1 and text[pos - 2] in _NUMERAL)
+
+
+# Counted back from a point the text does not fix (10年前, 3カ月前; not 1980年前後, 2000年前半).
+# This and the two below, like the Japanese bare day, not after a list or range mark (14、5年前).
+AGO_RE = re.compile(
+    r"(?:[0-9]{1,4}|[一二三四五六七八九十百]{1,3})(?:年|[カヶかケ箇]月)(?:ほど|くらい|ぐらい|余り)?前(?![後半])"
+)
+# Not the start of a name (20世紀フォックス, 21世紀FOX).
+CENTURY_RE = re.compile(r"(?:[0-9]{1,2}|[一二三四五六七八九十]{1,3})世紀末?(?!以上|も|半|[ァ-ヺーA-Za-zＡ-Ｚａ-ｚ])")
+ANNIV_RE = re.compile(r"(?:[0-9]{1,4}|[一二三四五六七八九十百]{1,4})周年")
+# Historical periods (江戸時代); the anchors are the period names.
+PERIOD_NAMES = ("令和", "平成", "昭和", "大正", "明治", "江戸", "安土桃山", "室町", "南北朝", "鎌倉",
+                "平安", "奈良", "飛鳥", "古墳", "弥生", "縄文", "戦国")
+PERIOD_RE = re.compile(rf"(?:{'|'.join(PERIOD_NAMES)})時代")
+# Relative to a date earlier in the text (同年5月, 翌年3月20日, ja 翌20日): the year or month is
+# not the publication's, so the value is left out (both languages; 翌 + day is Japanese).
+NARR_WORDS = ("同年", "翌年", "翌")
+NARR_RE = re.compile(
+    rf"(?:同年|翌年)(?P<m>{_MN})月(?![間间号號])(?:(?P<d>{_DN}){_DAYSUF}|{_MONTH_PART})?"
+    rf"|翌(?P<d2>{_DN})日"
+)
+NOTE_PERIOD = "a period (decade, century, era): no single ISO 8601 date"
+NOTE_AGO = "counted from a point the text does not fix"
+NOTE_ANNIV = "an anniversary count: the year depends on the founding date"
+NOTE_NARR = "relative to a date earlier in the text, not resolved"
 
 _MONTH_BLOCK_BEFORE = frozenset("近前后後这這每数數几幾个個第")
 _ERA = {"令和": 2019, "平成": 1989, "昭和": 1926, "大正": 1912, "明治": 1868}
@@ -153,7 +198,24 @@ def date_at(text: str, pos: int, is_ja: bool, pub: date | None, kind: str):
         if kind == "rel":
             return _rel(text, pos, is_ja, pub)
         if kind == "era":
-            return _ymd(text, pos)
+            r = _ymd(text, pos)
+            if r is None and is_ja and (m := PERIOD_RE.match(text, pos)) is not None:
+                return m.start(), m.end(), {"value": None, "value_note": NOTE_PERIOD}
+            return r
+        if kind == "period":
+            m = PERIOD_RE.match(text, pos) if is_ja else None
+            return None if m is None else (m.start(), m.end(), {"value": None, "value_note": NOTE_PERIOD})
+        if kind == "narr":
+            m = NARR_RE.match(text, pos)
+            if m is None or (m.group("d2") is not None and not is_ja):
+                return None
+            if m.group("d2") is not None:
+                dy = _small(m.group("d2"))
+                if dy is None or not 1 <= dy <= 31:
+                    return None
+            else:
+                _md(m, None)  # raises ValueError on an impossible month or day
+            return m.start(), m.end(), {"value": None, "value_note": NOTE_NARR}
         if text[pos] in "12":
             m = NUMERIC_RE.match(text, pos)
             if m is not None and not (pos > 0 and text[pos - 1] in "/-.") :
@@ -173,6 +235,10 @@ def date_at(text: str, pos: int, is_ja: bool, pub: date | None, kind: str):
             y = pub.year if pub is not None else None
             return m.start(), m.end(), {"value": _iso(y, mo, dy)}
         m = BAREDAY_RE.match(text, pos)
+        if m is None and is_ja and not _listed(text, pos):
+            m = BAREDAY_JA_RE.match(text, pos)
+            if m is not None and _small(m.group("d")) == 1:
+                m = None
         if m is not None:
             dy = _small(m.group("d"))
             if dy is None or not 1 <= dy <= 31:
@@ -180,6 +246,11 @@ def date_at(text: str, pos: int, is_ja: bool, pub: date | None, kind: str):
             if pub is None:
                 return m.start(), m.end(), {"value": None}
             return m.start(), m.end(), {"value": _iso(pub.year, pub.month, dy)}
+        if is_ja and not _listed(text, pos):
+            for rx, note in ((AGO_RE, NOTE_AGO), (CENTURY_RE, NOTE_PERIOD), (ANNIV_RE, NOTE_ANNIV)):
+                m = rx.match(text, pos)
+                if m is not None:
+                    return m.start(), m.end(), {"value": None, "value_note": note}
     except ValueError:
         return None
     return None
@@ -203,7 +274,7 @@ def _ymd(text, pos):
         # A decade (1970年代): a period, not a duration; ISO 8601 has no plain decade form.
         if y % 10:
             return None
-        return m.start(), m.end(), {"value": None}
+        return m.start(), m.end(), {"value": None, "value_note": NOTE_PERIOD}
     mo, dy = _md(m, y)
     return m.start(), m.end(), {"value": _iso(y, mo, dy)}
 

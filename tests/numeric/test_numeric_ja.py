@@ -7,6 +7,7 @@ exact list of matches expected for ``text`` (empty list = nothing may fire).
 import pytest
 
 from pipeline.numeric import NumericMatch, find_numeric
+from pipeline.numeric.dates import NOTE_AGO, NOTE_ANNIV, NOTE_NARR, NOTE_PERIOD
 
 PUBLISHED = "2021-05-20T10:00:00+0900"
 
@@ -164,8 +165,38 @@ CASES = [
     ('3ヶ月間の研修', []),
     ('5年間続いた', []),
     ('10年来の友人', []),
-    ('1990年代の音楽', [(0, 6, '1990年代', 'DATE', {'value': None})]),
+    ('1990年代の音楽', [(0, 6, '1990年代', 'DATE', {'value': None, 'value_note': NOTE_PERIOD})]),
     ('1995年代', []),
+    # shapes DATE in both KWDLC and GSD-NE training sets
+    ('1960年代後半に', [(0, 8, '1960年代後半', 'DATE', {'value': None, 'value_note': NOTE_PERIOD})]),
+    ('5日のナショナルズ戦', [(0, 2, '5日', 'DATE', {'value': '2021-05-05'})]),
+    ('十六日の卒業式', [(0, 3, '十六日', 'DATE', {'value': '2021-05-16'})]),
+    ('22日現在の被害額', [(0, 3, '22日', 'DATE', {'value': '2021-05-22'})]),
+    ('1日の雨量', []),
+    ('一日も早い復旧', []),
+    ('7泊8日の旅', []),
+    ('11～12日の会期', []),
+    ('17世紀初頭に', [(0, 4, '17世紀', 'DATE', {'value': None, 'value_note': NOTE_PERIOD})]),
+    ('20世紀末から', [(0, 5, '20世紀末', 'DATE', {'value': None, 'value_note': NOTE_PERIOD})]),
+    ('1世紀以上に及ぶ', []),
+    ('20世紀フォックス映画', []),
+    ('三日に一度は', []),
+    ('江戸時代から続く', [(0, 4, '江戸時代', 'DATE', {'value': None, 'value_note': NOTE_PERIOD})]),
+    ('明治時代に活躍', [(0, 4, '明治時代', 'DATE', {'value': None, 'value_note': NOTE_PERIOD})]),
+    ('奈良の大仏', []),
+    ('平成の大合併', []),
+    ('9年前、退社した', [(0, 3, '9年前', 'DATE', {'value': None, 'value_note': NOTE_AGO})]),
+    ('30年ほど前に', [(0, 6, '30年ほど前', 'DATE', {'value': None, 'value_note': NOTE_AGO})]),
+    ('3ヶ月前まで', [(0, 4, '3ヶ月前', 'DATE', {'value': None, 'value_note': NOTE_AGO})]),
+    ('14、5年前の本', []),
+    ('1980年前後の流行', []),
+    ('創業20周年を迎えた', [(2, 6, '20周年', 'DATE', {'value': None, 'value_note': NOTE_ANNIV})]),
+    ('同年5月に解散', [(0, 4, '同年5月', 'DATE', {'value': None, 'value_note': NOTE_NARR})]),
+    ('翌年12月に創刊', [(0, 5, '翌年12月', 'DATE', {'value': None, 'value_note': NOTE_NARR})]),
+    ('同年11月5日、東京に出る', [(0, 7, '同年11月5日', 'DATE', {'value': None, 'value_note': NOTE_NARR})]),
+    ('翌20日8時に', [(0, 4, '翌20日', 'DATE', {'value': None, 'value_note': NOTE_NARR})]),
+    ('同年度の予算', []),
+    ('同年13月', []),
     ('円安が進んだ', []),
     ('円高で輸出減', []),
     ('元年', []),

@@ -8,6 +8,7 @@ exact list of matches expected for ``text`` (empty list = nothing may fire).
 import pytest
 
 from pipeline.numeric import find_numeric
+from pipeline.numeric.dates import NOTE_NARR, NOTE_PERIOD
 
 PUBLISHED = "2021-05-20"
 
@@ -148,7 +149,11 @@ CASES = [
     ('10年来', []),
     ('3个月', []),
     ('过去10年', []),
-    ('1990年代', [(0, 6, '1990年代', 'DATE', {'value': None})]),
+    ('1990年代', [(0, 6, '1990年代', 'DATE', {'value': None, 'value_note': NOTE_PERIOD})]),
+    ('同年5月', [(0, 4, '同年5月', 'DATE', {'value': None, 'value_note': NOTE_NARR})]),
+    ('翌20日', []),
+    ('10年前', []),
+    ('明治时代', []),
     ('最近三月', []),
     ('第一季度', []),
     ('万一出事', []),
