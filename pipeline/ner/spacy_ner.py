@@ -270,25 +270,55 @@ class SpacyNER:
         tagger = self._numpy_tagger() if numpy_tagger else False
         if not tagger:
             self._check_thinc_allowed()
-        refine = self._refiner(chars_list)
+        refine = self._refiner(chars_list, arrays_list)
         return predict_entities(
             self._get_nlp(), arrays_list, self.batch_size, scorer=tagger.scores_rows if tagger else None, refine=refine
         )
 
-    def _refiner(self, chars_list: list[str] | None):
-        """The ``refine`` step of :func:`predict_rows` for a model with a second network: on each
-        sentence where some character's most likely tag has probability below the threshold,
-        the tag probabilities become the average of both networks' (the rest keep the model's
-        own scores; decoding is unchanged by the log-softmax). None for a model without one."""
-        if self.cascade is None:
-            return None
+    def _second_probs(self, chars_list, arrays_list):
+        """``probs(indices)``: the second network's tag probabilities (columns in this model's
+        tag order) for the sentences at ``indices``. A ``tagger`` cascade (``kind`` in the meta)
+        is a second model of this one's architecture in a subfolder, run on the same token
+        arrays; otherwise the second network is a character BiGRU (``CharBiGRUTagger``) run on
+        the sentences' characters."""
+        tags = list(_tagger(self._get_nlp()).labels)
+        if self.cascade.get("kind") == "tagger":
+            if arrays_list is None:
+                raise ValueError(f"{self.path.name} has a second network: pass the sentences' arrays")
+            if self._second is None:
+                other = SpacyNER(self.path / self.cascade["model"], self.lang, self.batch_size, second_network=False)
+                nlp2 = other._get_nlp()
+                self._second = (other._numpy_tagger(), fast_features(nlp2), [list(_tagger(nlp2).labels).index(t) for t in tags])
+            tagger2, feats2, columns = self._second
+            if not tagger2:
+                raise ConfigError(f"{self.path.name}: the second network's architecture has no numpy tagger")
+
+            def probs(indices):
+                scores = tagger2.scores_rows([feats2.rows(arrays_list[i]).rows for i in indices])
+                out = []
+                for x in scores:
+                    e = np.exp(x - x.max(axis=1, keepdims=True))
+                    out.append((e / e.sum(axis=1, keepdims=True))[:, columns])
+                return out
+
+            return probs
         if chars_list is None:
             raise ValueError(f"{self.path.name} has a second network: pass the sentences' characters")
         if self._second is None:
             second = CharBiGRUTagger(self.path / self.cascade["model"])
-            tags = list(_tagger(self._get_nlp()).labels)
             self._second = (second, [second.tags.index(t) for t in tags])
         second, columns = self._second
+        return lambda indices: [q[:, columns] for q in second.probs([chars_list[i] for i in indices])]
+
+    def _refiner(self, chars_list: list[str] | None, arrays_list=None):
+        """The ``refine`` step of :func:`predict_rows` for a model with a second network: on each
+        sentence where some character's (ja: token's) most likely tag has probability below the
+        threshold, the tag probabilities become the average of both networks' (the rest keep the
+        model's own scores; decoding is unchanged by the log-softmax). None for a model without
+        one."""
+        if self.cascade is None:
+            return None
+        second_probs = self._second_probs(chars_list, arrays_list)
         threshold = float(self.cascade["threshold"])
 
         def refine(scores, idx):
@@ -304,8 +334,8 @@ class SpacyNER:
             if not unsure:
                 return scores
             out = list(scores)
-            for (k, p), q in zip(unsure.items(), second.probs([chars_list[idx[k]] for k in unsure])):
-                out[k] = np.log(np.maximum((p + q[:, columns]) * 0.5, 1e-9))
+            for (k, p), q in zip(unsure.items(), second_probs([idx[k] for k in unsure])):
+                out[k] = np.log(np.maximum((p + q) * 0.5, 1e-9))
             return out
 
         return refine
@@ -383,7 +413,7 @@ class SpacyNER:
         else:
             arrays_per_doc = [[a for a in self.sentence_arrays(text, sents, toks) if a[0]] for _, text, sents, toks in inputs]
             chars = None
-            if self.cascade is not None:
+            if self.cascade is not None and self.cascade.get("kind") != "tagger":
                 chars = [
                     "".join(text[s] for s, _ in a[3])
                     for (_, text, _, _), arrays in zip(inputs, arrays_per_doc)

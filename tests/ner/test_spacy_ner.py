@@ -386,11 +386,11 @@ def test_cascade_threshold_zero_is_the_model_alone():
     ner = _cascade_ner(0.0)
     alone = SpacyNER("ner-zh-accurate", "zh", second_network=False)
     assert alone.cascade is None and "+" not in alone.version
-    assert ner.version == "ner-zh-accurate 0.7.0 + teacher.npz (threshold 0)"
-    assert SpacyNER("ner-zh-accurate", "zh").version == "ner-zh-accurate 0.7.0 + teacher.npz"
+    assert ner.version == "ner-zh-accurate 0.7.1 + teacher.npz (threshold 0)"
+    assert SpacyNER("ner-zh-accurate", "zh").version == "ner-zh-accurate 0.7.1 + teacher.npz"
     assert SpacyNER("ner-zh-accurate", "zh").cascade["threshold"] == 0.8  # the model's own
     assert SpacyNER("ner-zh", "zh").cascade["threshold"] == 0.6  # the default reads fewer sentences twice
-    assert SpacyNER("ner-zh", "zh").version == "ner-zh 0.7.0 + teacher.npz"
+    assert SpacyNER("ner-zh", "zh").version == "ner-zh 0.7.1 + teacher.npz"
     assert SpacyNER("ner-zh", "zh").style == {"flag": "c", "alpha": 0.3}
     assert SpacyNER("ner-zh", "zh", second_network=False).cascade is None
     assert SpacyNER("ner-zh", "zh", second_network=False, cascade_threshold=0.5).cascade is None
@@ -433,6 +433,89 @@ def test_cascade_always_is_the_average_of_both_networks():
     assert ("陳菊紅", "PERSON") in [(text[s:e], lab) for s, e, lab in got]
 
 
+def _ja_tagger_cascade(tmp_path, threshold, second="ner-ja"):
+    """A folder that is ner-ja with a ``tagger`` cascade whose second network is ``second``."""
+    import json
+    import os
+
+    src = MODELS_DIR / "ner-ja"
+    if not src.is_dir():
+        pytest.skip("pipeline/models/ner-ja missing")
+    d = tmp_path / "ja-cascade"
+    d.mkdir()
+    for f in ("config.cfg", "ner_tagger", "tokenizer", "vocab"):
+        os.symlink(src / f, d / f)
+    os.symlink(MODELS_DIR / second if not isinstance(second, type(tmp_path)) else second, d / "second")
+    meta = json.loads((src / "meta.json").read_text(encoding="utf-8"))
+    meta["shinbun"]["cascade"] = {"model": "second", "kind": "tagger", "threshold": threshold}
+    (d / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    return SpacyNER(d, "ja")
+
+
+JA_CASCADE_TEXT = "アリババ集団の研究機関DAMO Academyは、ソニーの半導体事業部と提携した。岸田文雄首相は広島で会見した。"
+
+
+def test_ja_tagger_cascade_with_itself_is_the_model_alone(tmp_path, ja):
+    """The second network is the model itself: the average is its own probabilities, so every
+    sentence (threshold above 1) decodes to the same entities; the second network really ran."""
+    ner = _ja_tagger_cascade(tmp_path, 2.0)
+    calls = []
+    second_probs = ner._second_probs
+
+    def counted(chars, arrays):
+        f = second_probs(chars, arrays)
+        return lambda idx: calls.append(len(idx)) or f(idx)
+
+    ner._second_probs = counted
+    d = _doc(JA_CASCADE_TEXT, "ja", sentences=_sentences(JA_CASCADE_TEXT))
+    spans = [(e.start, e.end, e.label) for e in ner(d)]
+    assert spans == [(e.start, e.end, e.label) for e in ja(d)] and len(spans) >= 4
+    assert sum(calls) == 2
+    assert ner.version == "ja-cascade 0.5.0 + second"
+
+
+def test_ja_tagger_cascade_is_the_average_of_both_networks(tmp_path):
+    """A second network with other weights (the output layer's bias shifted): the cascade's
+    entities are those of the averaged probabilities, recomputed here from the parts."""
+    import shutil
+
+    import numpy as np
+
+    from pipeline.ner.decoding import decode_batch
+    from pipeline.ner.features import fast_features
+    from pipeline.ner.spacy_ner import _decoder
+
+    other = tmp_path / "other"
+    shutil.copytree(MODELS_DIR / "ner-ja", other)
+    ner = _ja_tagger_cascade(tmp_path, 2.0, second=other)
+    alone = SpacyNER(MODELS_DIR / "ner-ja", "ja")
+    second = SpacyNER(other, "ja")
+    tagger2 = second._numpy_tagger()
+    tags, (trans, start, end) = _decoder(alone._get_nlp())
+    tagger2.out_b = tagger2.out_b + np.where(np.array(tags) == "O", 8.0, 0.0).astype(np.float32)
+    ner._second = (tagger2, fast_features(second._get_nlp()), list(range(len(tags))))
+    text = JA_CASCADE_TEXT
+    d = _doc(text, "ja", sentences=_sentences(text))
+    tokens = sorted(d.tokens, key=lambda t: (t.start, t.end))
+    arrays = [a for a in alone.sentence_arrays(text, d.sentences, tokens) if a[0]]
+
+    def probs(tagger, nlp):
+        out = []
+        for x in tagger.scores_rows([fast_features(nlp).rows(a).rows for a in arrays]):
+            e = np.exp(x - x.max(axis=1, keepdims=True))
+            out.append(e / e.sum(axis=1, keepdims=True))
+        return out
+
+    mixed = [np.log(np.maximum((p + q) / 2, 1e-9)) for p, q in
+             zip(probs(alone._numpy_tagger(), alone._get_nlp()), probs(tagger2, second._get_nlp()))]
+    expected = []
+    for a, path in zip(arrays, decode_batch(mixed, trans, start, end)):
+        expected += [(a[3][s][0], a[3][e - 1][1], lab) for s, e, lab in tags_to_spans(path, tags)]
+    got = [(e.start, e.end, e.label) for e in ner(d)]
+    assert got == sorted(expected)
+    assert got != [(e.start, e.end, e.label) for e in alone(d)]  # the second network counted
+
+
 def test_cascade_needs_the_characters():
     ner = _cascade_ner(0.8)
     text = "陈菊红在北京。"
@@ -469,7 +552,7 @@ def test_accurate_config_runs_the_second_network():
         other = Path(tmp) / "c.toml"
         other.write_text(text_cfg, encoding="utf-8")
         rec = load(other).process(Article(id="a", text=text, lang="zh-Hans"))
-    assert {"name": "spacy:ner-zh-accurate", "version": "ner-zh-accurate 0.7.0 + teacher.npz (threshold 0.6)"} in rec["meta"]["models"]
+    assert {"name": "spacy:ner-zh-accurate", "version": "ner-zh-accurate 0.7.1 + teacher.npz (threshold 0.6)"} in rec["meta"]["models"]
 
 
 def test_key_table_lookup_equals_a_dict(monkeypatch):
@@ -635,4 +718,4 @@ def test_style_alpha_from_the_config(tmp_path):
 
     rec = make_spacy_ner(model=str(_styled_model(tmp_path, 0.3)), model_lang="zh", langs=["zh-Hans"], style_alpha=0.1)
     assert rec.inner.style == {"flag": "c", "alpha": 0.1}
-    assert rec.version == "styled 0.7.0 (style 0.1)"
+    assert rec.version == "styled 0.7.1 (style 0.1)"

@@ -41,6 +41,26 @@ def test_package_model_with_a_second_network(tmp_path):
     assert got["cascade"] == {"model": "teacher.npz", "threshold": 0.7, "about": "a BiGRU"}
 
 
+def test_package_model_with_a_second_model(tmp_path):
+    model, other = tmp_path / "model", tmp_path / "other"
+    for d in (model, other):
+        (d / "vocab").mkdir(parents=True)
+        (d / "vocab" / "strings.json").write_text('["a"]', encoding="utf-8")
+        (d / "meta.json").write_text(json.dumps({"version": "1", "shinbun": {}}), encoding="utf-8")
+    (other / "dev_scores.json").write_text("{}", encoding="utf-8")
+    (other / "ner_tagger").mkdir()
+    (other / "ner_tagger" / "model").write_bytes(b"weights")
+    package_model.package(model, 0, "s", "k", "t", "u", threshold=0.6, cascade_about="seed 1", second_model=other)
+    second = model / "second"
+    assert (second / "ner_tagger" / "model").read_bytes() == b"weights"
+    assert not (second / "dev_scores.json").exists()
+    assert (second / "vocab" / "strings.json").read_text(encoding="utf-8") == "[]"
+    got = json.loads((model / "meta.json").read_text(encoding="utf-8"))["shinbun"]
+    assert got["cascade"] == {"model": "second", "kind": "tagger", "threshold": 0.6, "about": "seed 1"}
+    with pytest.raises(SystemExit, match="not both"):
+        package_model.package(model, 0, "s", "k", "t", "u", tmp_path / "x.npz", second_model=other)
+
+
 def test_package_model_style_alpha(tmp_path):
     (tmp_path / "vocab").mkdir()
     (tmp_path / "vocab" / "strings.json").write_text("[]", encoding="utf-8")
