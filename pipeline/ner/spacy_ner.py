@@ -5,8 +5,9 @@ one ``tagger`` component named ``ner_tagger`` that predicts BILUO tags, decoded 
 constrained Viterbi (:mod:`pipeline.ner.decoding`) into entities. The sentences' feature arrays
 come from :mod:`pipeline.ner.features` (ja) and :mod:`pipeline.ner.zh_features` (zh); the
 network runs as :class:`~pipeline.ner.numpy_tagger.NumpyTagger` where the architecture allows it
-(thinc otherwise), and a model may ship a second network for its unsure sentences
-(:class:`~pipeline.ner.gru_tagger.CharBiGRUTagger`, ``cascade`` in its meta).
+(thinc otherwise), and a model may ship a second network for its unsure sentences (``cascade``
+in its meta): a character BiGRU (:class:`~pipeline.ner.gru_tagger.CharBiGRUTagger`, ner-zh) or,
+with ``kind: tagger``, a second model of its own architecture in a subfolder.
 
 Entity offsets are computed from token indices and the pipeline tokens' own offsets, never
 from ``Doc.text`` (the spaCy words are normalised), so they are exact code-point offsets into
