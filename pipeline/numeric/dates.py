@@ -197,14 +197,11 @@ def date_at(text: str, pos: int, is_ja: bool, pub: date | None, kind: str):
     try:
         if kind == "rel":
             return _rel(text, pos, is_ja, pub)
-        if kind == "era":
-            r = _ymd(text, pos)
+        if kind in ("era", "period"):  # 平成30年 (era only), else ja 江戸時代 / 平成時代
+            r = _ymd(text, pos) if kind == "era" else None
             if r is None and is_ja and (m := PERIOD_RE.match(text, pos)) is not None:
                 return m.start(), m.end(), {"value": None, "value_note": NOTE_PERIOD}
             return r
-        if kind == "period":
-            m = PERIOD_RE.match(text, pos) if is_ja else None
-            return None if m is None else (m.start(), m.end(), {"value": None, "value_note": NOTE_PERIOD})
         if kind == "narr":
             m = NARR_RE.match(text, pos)
             if m is None or (m.group("d2") is not None and not is_ja):
@@ -235,7 +232,8 @@ def date_at(text: str, pos: int, is_ja: bool, pub: date | None, kind: str):
             y = pub.year if pub is not None else None
             return m.start(), m.end(), {"value": _iso(y, mo, dy)}
         m = BAREDAY_RE.match(text, pos)
-        if m is None and is_ja and not _listed(text, pos):
+        ja_shapes = is_ja and not _listed(text, pos)
+        if m is None and ja_shapes:
             m = BAREDAY_JA_RE.match(text, pos)
             if m is not None and _small(m.group("d")) == 1:
                 m = None
@@ -246,7 +244,7 @@ def date_at(text: str, pos: int, is_ja: bool, pub: date | None, kind: str):
             if pub is None:
                 return m.start(), m.end(), {"value": None}
             return m.start(), m.end(), {"value": _iso(pub.year, pub.month, dy)}
-        if is_ja and not _listed(text, pos):
+        if ja_shapes:
             for rx, note in ((AGO_RE, NOTE_AGO), (CENTURY_RE, NOTE_PERIOD), (ANNIV_RE, NOTE_ANNIV)):
                 m = rx.match(text, pos)
                 if m is not None:
