@@ -471,7 +471,8 @@ def test_ja_tagger_cascade_with_itself_is_the_model_alone(tmp_path, ja):
     spans = [(e.start, e.end, e.label) for e in ner(d)]
     assert spans == [(e.start, e.end, e.label) for e in ja(d)] and len(spans) >= 4
     assert sum(calls) == 2
-    assert ner.version == "ja-cascade 0.5.0 + second"
+    shipped = ja.version.split(" ", 1)[1]  # "ner-ja X.Y.Z": the cascade folder has the same meta
+    assert ner.version == f"ja-cascade {shipped} + second"
 
 
 def test_ja_tagger_cascade_is_the_average_of_both_networks(tmp_path):
