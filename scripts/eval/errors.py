@@ -11,7 +11,8 @@ pair where they overlap:
 * ``label G->P``: the same span, another label;
 * ``boundary G`` / ``boundary G->P``: overlapping spans, other edges (and maybe another label);
 * ``miss G``: a gold span no prediction touches;
-* ``spurious P``: a prediction no gold span of the scored labels touches, and
+* ``spurious P``: a prediction that pairs with no missed gold span (one that touches none, or
+  a second one over a gold span already paired), and
   ``spurious P (gold X)`` where the gold file has exactly that span under a label that is not
   scored (GSD-NE's NORP, WORK_OF_ART, QUANTITY...): a convention difference more than an error.
 
