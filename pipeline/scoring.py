@@ -22,7 +22,9 @@ def _prf(tp: int, fp: int, fn: int) -> dict:
     return {"precision": p, "recall": r, "f1": f, "tp": tp, "fp": fp, "fn": fn}
 
 
-def _prepare(ents: Sequence[tuple[int, int, str]], labels, label_map) -> set[tuple[int, int, str]]:
+def scored_spans(ents: Sequence[tuple[int, int, str]], labels, label_map) -> set[tuple[int, int, str]]:
+    """The ``(start, end, label)`` set the scorer compares: labels renamed by ``label_map``, then
+    those outside ``labels`` (None: all) dropped."""
     out = set()
     for start, end, label in ents:
         if label_map:
@@ -35,8 +37,8 @@ def _prepare(ents: Sequence[tuple[int, int, str]], labels, label_map) -> set[tup
 
 def _compare(g_doc, p_doc, labels, label_map):
     """(true positives, false positives, false negatives) of one document, as entity sets."""
-    g = _prepare(g_doc, labels, label_map)
-    p = _prepare(p_doc, labels, label_map)
+    g = scored_spans(g_doc, labels, label_map)
+    p = scored_spans(p_doc, labels, label_map)
     return g & p, p - g, g - p
 
 

@@ -65,13 +65,14 @@ def classify(gold: set[Span], pred: set[Span], unscored: dict[tuple[int, int], s
 
 
 def document_errors(gold_rec: dict, pred_rec: dict, labels: list[str], label_map: dict[str, str]):
-    """:func:`classify` for a gold record and the pipeline's record of the same text."""
-    def spans(rec):
-        return {(e["start"], e["end"], label_map.get(e["label"], e["label"])) for e in rec.get("entities", [])}
+    """:func:`classify` for a gold record and the pipeline's record of the same text, on the
+    spans the scorer compares (:func:`~pipeline.scoring.scored_spans`)."""
+    from pipeline.scoring import gold_tuples, scored_spans
 
-    g_all, p_all = spans(gold_rec), spans(pred_rec)
+    g_all = scored_spans(gold_tuples(gold_rec), None, label_map)
     unscored = {(s, e): lab for s, e, lab in g_all if lab not in labels}
-    return classify({x for x in g_all if x[2] in labels}, {x for x in p_all if x[2] in labels}, unscored)
+    return classify(scored_spans(gold_tuples(gold_rec), labels, label_map),
+                    scored_spans(gold_tuples(pred_rec), labels, label_map), unscored)
 
 
 def main(argv: list[str] | None = None) -> None:
