@@ -6,7 +6,7 @@ scoring: every character of the gold text is treated as body, as the annotators 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,16 @@ def parse_label_map(spec: str | None) -> dict[str, str]:
     return out
 
 
+def predict_gold(
+    gold_path: str | Path, config: str | Path | None = None, limit: int | None = None
+) -> Iterator[tuple[dict, dict]]:
+    """(gold record, the pipeline's record of its text) for each gold record, the pipeline set up
+    for scoring (no boilerplate detection, no tokens in the records)."""
+    nlp = load(config, overrides={"pipeline.detect_boilerplate": False, "pipeline.emit_tokens": False})
+    for i, g in enumerate(islice(read_gold(gold_path), limit)):
+        yield g, nlp.process(Article(id=str(g.get("id", i)), text=g["text"], lang=g.get("lang")))
+
+
 def evaluate_pipeline(
     gold_path: str | Path,
     config: str | Path | None = None,
@@ -38,11 +48,9 @@ def evaluate_pipeline(
     limit: int | None = None,
     bootstrap: int = 0,
 ) -> dict[str, Any]:
-    nlp = load(config, overrides={"pipeline.detect_boilerplate": False, "pipeline.emit_tokens": False})
     gold_sets, pred_sets = [], []
-    for i, g in enumerate(islice(read_gold(gold_path), limit)):
+    for g, rec in predict_gold(gold_path, config, limit):
         gold_sets.append(gold_tuples(g))
-        rec = nlp.process(Article(id=str(g.get("id", i)), text=g["text"], lang=g.get("lang")))
         pred_sets.append(gold_tuples(rec))
     result = score(gold_sets, pred_sets, labels=labels, label_map=label_map)
     result["records"] = len(gold_sets)

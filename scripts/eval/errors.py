@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import tempfile
 from collections import Counter, defaultdict
-from itertools import islice
 from pathlib import Path
 
 from scripts import SHARED_DATA
@@ -85,22 +84,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--limit", type=int, default=None, help="only the first N records of each set")
     args = ap.parse_args(argv)
 
-    from pipeline.core import load
-    from pipeline.record import Article
-    from pipeline.scoring import read_gold
+    from pipeline.evaluation import predict_gold
 
     sets = DEV_SETS[args.lang]
     if args.sets:
         sets = [s for s in sets if s[0] in args.sets.split(",")]
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        nlp = load(config_for(args.model, args.lang, tmp, 0),
-                   overrides={"pipeline.detect_boilerplate": False, "pipeline.emit_tokens": False})
+        config = config_for(args.model, args.lang, tmp, 0)
         for name, labels, label_map in sets:
             counts: Counter[str] = Counter()
             examples: dict[str, list[str]] = defaultdict(list)
-            for i, g in enumerate(islice(read_gold(gold_file(args.data, args.lang, name, tmp)), args.limit)):
-                rec = nlp.process(Article(id=str(g.get("id", i)), text=g["text"], lang=g.get("lang")))
+            for g, rec in predict_gold(gold_file(args.data, args.lang, name, tmp), config, args.limit):
                 for kind, (s, e, _) in document_errors(g, rec, labels, label_map):
                     counts[kind] += 1
                     examples[kind].append(g["text"][s:e])
