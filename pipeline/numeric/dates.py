@@ -269,8 +269,9 @@ def _ymd(text, pos):
         if y is None or not 1000 <= y <= 2199:
             return None
     if m.group("dec") is not None:
-        # A decade (1970年代): a period, not a duration; ISO 8601 has no plain decade form.
-        if y % 10:
+        # A decade (1970年代, 昭和30年代: counted in the era's years): a period, not a duration;
+        # ISO 8601 has no plain decade form.
+        if (y if m.group("era") is None else n) % 10:
             return None
         return m.start(), m.end(), {"value": None, "value_note": NOTE_PERIOD}
     mo, dy = _md(m, y)

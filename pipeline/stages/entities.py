@@ -128,7 +128,7 @@ class NumericRules:
     """MONEY, PERCENT and DATE from the deterministic grammar in ``pipeline.numeric``."""
 
     name = "rules:numeric"
-    version = "2"
+    version = "3"
 
     def __call__(self, doc: Document) -> list[Entity]:
         if doc.lang not in ("ja", "zh-Hans", "zh-Hant"):

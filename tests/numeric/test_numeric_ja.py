@@ -167,6 +167,10 @@ CASES = [
     ('10年来の友人', []),
     ('1990年代の音楽', [(0, 6, '1990年代', 'DATE', {'value': None, 'value_note': NOTE_PERIOD})]),
     ('1995年代', []),
+    # an era's decade counts in the era's years (昭和30年代 = 1955-1964)
+    ('昭和30年代に', [(0, 6, '昭和30年代', 'DATE', {'value': None, 'value_note': NOTE_PERIOD})]),
+    ('昭和四十年代の', [(0, 6, '昭和四十年代', 'DATE', {'value': None, 'value_note': NOTE_PERIOD})]),
+    ('昭和35年代', []),
     # shapes DATE in both KWDLC and GSD-NE training sets
     ('1960年代後半に', [(0, 8, '1960年代後半', 'DATE', {'value': None, 'value_note': NOTE_PERIOD})]),
     ('5日のナショナルズ戦', [(0, 2, '5日', 'DATE', {'value': '2021-05-05'})]),
