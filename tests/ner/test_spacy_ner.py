@@ -386,11 +386,11 @@ def test_cascade_threshold_zero_is_the_model_alone():
     ner = _cascade_ner(0.0)
     alone = SpacyNER("ner-zh-accurate", "zh", second_network=False)
     assert alone.cascade is None and "+" not in alone.version
-    assert ner.version == "ner-zh-accurate 0.7.1 + teacher.npz (threshold 0)"
-    assert SpacyNER("ner-zh-accurate", "zh").version == "ner-zh-accurate 0.7.1 + teacher.npz"
+    assert ner.version == "ner-zh-accurate 0.8.0 + teacher.npz (threshold 0)"
+    assert SpacyNER("ner-zh-accurate", "zh").version == "ner-zh-accurate 0.8.0 + teacher.npz"
     assert SpacyNER("ner-zh-accurate", "zh").cascade["threshold"] == 0.8  # the model's own
     assert SpacyNER("ner-zh", "zh").cascade["threshold"] == 0.6  # the default reads fewer sentences twice
-    assert SpacyNER("ner-zh", "zh").version == "ner-zh 0.7.1 + teacher.npz"
+    assert SpacyNER("ner-zh", "zh").version == "ner-zh 0.8.0 + teacher.npz"
     assert SpacyNER("ner-zh", "zh").style == {"flag": "c", "alpha": 0.3}
     assert SpacyNER("ner-zh", "zh", second_network=False).cascade is None
     assert SpacyNER("ner-zh", "zh", second_network=False, cascade_threshold=0.5).cascade is None
@@ -553,7 +553,7 @@ def test_accurate_config_runs_the_second_network():
         other = Path(tmp) / "c.toml"
         other.write_text(text_cfg, encoding="utf-8")
         rec = load(other).process(Article(id="a", text=text, lang="zh-Hans"))
-    assert {"name": "spacy:ner-zh-accurate", "version": "ner-zh-accurate 0.7.1 + teacher.npz (threshold 0.6)"} in rec["meta"]["models"]
+    assert {"name": "spacy:ner-zh-accurate", "version": "ner-zh-accurate 0.8.0 + teacher.npz (threshold 0.6)"} in rec["meta"]["models"]
 
 
 def test_key_table_lookup_equals_a_dict(monkeypatch):
@@ -719,4 +719,4 @@ def test_style_alpha_from_the_config(tmp_path):
 
     rec = make_spacy_ner(model=str(_styled_model(tmp_path, 0.3)), model_lang="zh", langs=["zh-Hans"], style_alpha=0.1)
     assert rec.inner.style == {"flag": "c", "alpha": 0.1}
-    assert rec.version == "styled 0.7.1 (style 0.1)"
+    assert rec.version == "styled 0.8.0 (style 0.1)"
