@@ -70,7 +70,7 @@ def document_errors(gold_rec: dict, pred_rec: dict, labels: list[str], label_map
 
     g_all = scored_spans(gold_tuples(gold_rec), None, label_map)
     unscored = {(s, e): lab for s, e, lab in g_all if lab not in labels}
-    return classify(scored_spans(gold_tuples(gold_rec), labels, label_map),
+    return classify({x for x in g_all if x[2] in labels},
                     scored_spans(gold_tuples(pred_rec), labels, label_map), unscored)
 
 
