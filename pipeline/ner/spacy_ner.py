@@ -76,9 +76,10 @@ def use_fast_gemm(nlp) -> None:
 def mix_tag_style(tagger, nlp, style: dict) -> None:
     """Make ``tagger`` (a :class:`NumpyTagger` of ``nlp``'s model) embed the TAG column as the
     style mix ``style`` (``meta.json`` ``shinbun.style``: the flag of the flagged corpus's tags and
-    ``alpha``), for the zh word-position tags."""
+    ``alpha``) for the TAG strings ``style["tags"]`` (the zh word-position tags when absent: zh
+    models trained before the list was written)."""
     column = [kind for kind, _ in fast_features(nlp).plan].index("tag")
-    pairs = {get_string_id(t): get_string_id(style["flag"] + t) for t in WORD_TAGS}
+    pairs = {get_string_id(t): get_string_id(style["flag"] + t) for t in style.get("tags", WORD_TAGS)}
     tagger.mix_style(column, pairs, float(style["alpha"]))
 
 def _decoder(nlp):
@@ -203,8 +204,8 @@ class SpacyNER:
                 self.version += f" (threshold {float(cascade_threshold):g})"
         # annotation-style mix: {"flag": prefix of the flagged corpus's TAG strings, "alpha": ...}
         self.style: dict | None = meta.get("shinbun", {}).get("style")
-        if self.style is not None and self.features != "zh-bigram":
-            raise ConfigError(f"{model_name}: a style mix is defined for the zh-bigram features only")
+        if self.style is not None and self.features != "zh-bigram" and "tags" not in self.style:
+            raise ConfigError(f"{model_name}: a style mix without its list of TAG strings (style.tags) needs the zh-bigram features")
         if style_alpha is not None:
             if self.style is None:
                 raise ConfigError(f"{model_name} was not trained with a style flag: style_alpha does not apply")

@@ -10,7 +10,10 @@ weight W (zh: character tokens only); several ``--mix`` are applied in order, ea
 ``--unlabelled-from FILE`` takes the unlabelled sentences of an existing soft-target file instead
 of splitting ``--raw`` files, so that a mixed-in teacher covers the same texts. The output is the ``.npz`` format that
 ``scripts/train/train_ner.py --soft-targets`` reads (one row per character; a token's row is the one of
-its first character).
+its first character). ``--flag-styled``: the records of the config's ``style_sources`` are tagged
+with their flagged TAG strings, as the members saw them in training (members trained with that
+style flag), so their targets follow that corpus's convention; without it every record is tagged
+plain (the unflagged corpora's convention).
 
     python -m scripts.train.ensemble_soft_targets --lang ja --data ../shared/data/ja \\
         --models pipeline/models/ner-ja,RUN/ja-s1,RUN/ja-s2 --raw ../shared/data/raw/ja_news_sample.jsonl \\
@@ -69,6 +72,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--raw-articles", type=int, default=None, help="read only the first N articles of each --raw file")
     ap.add_argument("--mix", action="append", default=[], help="FILE:W, an existing soft-target file mixed in with weight W")
     ap.add_argument("--unlabelled-from", type=Path, default=None, help="a soft-target file whose unlabelled texts to tag")
+    ap.add_argument("--flag-styled", action="store_true",
+                    help="tag the records of the config's style_sources with their flagged TAG strings")
     ap.add_argument("--out", required=True, type=Path)
     args = ap.parse_args(argv)
 
@@ -78,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
     import pipeline.ner.architectures  # noqa: F401  (registers the model layers)
     from pipeline.ner.features import TAGGER_PIPE, _FeatureRows, fast_features
     from pipeline.ner.spacy_ner import use_fast_gemm
-    from scripts.train.train_ner import Builder, load_records
+    from scripts.train.train_ner import Builder, flag_style, load_records
 
     cfg = Config().from_disk(args.config or ROOT / "configs" / "train" / f"ner_{args.lang}.cfg")
     tcfg = dict(cfg["shinbun_train"])
@@ -89,7 +94,8 @@ def main(argv: list[str] | None = None) -> None:
         for r in load_records(args.data, src):
             if r["id"] not in seen:
                 seen.add(r["id"])
-                recs.append({"id": r["id"], "text": r["text"], "labelled": True})
+                style = tcfg.get("style_sources", {}).get(src, "") if args.flag_styled else ""
+                recs.append({"id": r["id"], "text": r["text"], "labelled": True, "style": style})
     n_raw = 0
     for p in args.raw:
         for text in raw_sentences(p, args.lang, args.raw_articles):
@@ -101,7 +107,7 @@ def main(argv: list[str] | None = None) -> None:
                 if not lab:
                     recs.append({"id": str(rec_id), "text": str(text), "labelled": False})
                     n_raw += 1
-    arrays = [builder.arrays(r["text"]) for r in recs]
+    arrays = [flag_style(builder.arrays(r["text"]), r.get("style", "")) for r in recs]
 
     tags, probs = None, []
     members = args.models.split(",")

@@ -431,6 +431,7 @@ def main() -> None:
     stats = {"gold": 0, "misaligned": 0}
     train_examples = []
     n_aug = 0
+    style_tags: set[str] = set()  # the plain TAG strings of the flagged sentences (meta style "tags")
     for src in tcfg["sources"]:
         recs = load_records(args.data, src, args.limit, tcfg)
         extra = []
@@ -475,6 +476,8 @@ def main() -> None:
             arr = builder.arrays(r["text"])
             if not arr[0]:
                 continue
+            if style:
+                style_tags.update(arr[1])
             arr = flag_style(arr, style)
             tags = biluo(arr[3], r["entities"], labels, tcfg["other_labels"], src_stats)
             pred = make_doc(nlp.vocab, arr)
@@ -569,7 +572,11 @@ def main() -> None:
     if flags:
         # inference embeds TAG as a mix of the plain and the flagged strings (NumpyTagger.mix_style);
         # 0 = the unflagged corpora's convention; ``style_alpha`` is also what the dev scores use
-        nlp.meta["shinbun"]["style"] = {"flag": flags[0], "alpha": float(tcfg.get("style_alpha", 0.0))}
+        # "tags": the TAG strings whose flagged forms the model has seen (the ja TAG is the
+        # dictionary's part of speech, an open set; zh models without it use features.WORD_TAGS)
+        nlp.meta["shinbun"]["style"] = {
+            "flag": flags[0], "alpha": float(tcfg.get("style_alpha", 0.0)), "tags": sorted(style_tags)
+        }
     if args.soft_targets:
         nlp.meta["shinbun"]["soft_targets"] = {"file": args.soft_targets.name, "weight": args.distill_weight}
     print("tags:", tagger.labels, flush=True)

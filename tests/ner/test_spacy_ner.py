@@ -720,3 +720,56 @@ def test_style_alpha_from_the_config(tmp_path):
     rec = make_spacy_ner(model=str(_styled_model(tmp_path, 0.3)), model_lang="zh", langs=["zh-Hans"], style_alpha=0.1)
     assert rec.inner.style == {"flag": "c", "alpha": 0.1}
     assert rec.version == "styled 0.8.0 (style 0.1)"
+
+
+JA_STYLE_TEXT = "岸田文雄首相は東京の首相官邸でトヨタ自動車の社長と会談した。"
+
+
+def _styled_ja_model(tmp_path, style: dict | None, name: str = "ja-styled"):
+    """ner-ja (links to its files) with ``style`` in a copy of its meta.json: folder ``name``."""
+    import json
+
+    out = tmp_path / name
+    out.mkdir()
+    src = MODELS_DIR / "ner-ja"
+    for entry in src.iterdir():
+        if entry.name != "meta.json":
+            (out / entry.name).symlink_to(entry.resolve())
+    meta = json.loads((src / "meta.json").read_text(encoding="utf-8"))
+    meta["shinbun"].pop("style", None)
+    if style is not None:
+        meta["shinbun"]["style"] = style
+    (out / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    return out
+
+
+def test_ja_style_mix_uses_the_models_list_of_tags(tmp_path):
+    """A ja model's style (TAG = the dictionary's part of speech, an open set) names its tags
+    (``style.tags``, written by train_ner.py): those embed as (1 - a) * E(tag) + a * E("g" + tag),
+    any other tag as itself; without the list the style is refused."""
+    import numpy as np
+
+    from pipeline.ner.features import fast_features
+
+    plain = SpacyNER(_styled_ja_model(tmp_path, None, "ja-plain"), "ja")
+    d = _doc(JA_STYLE_TEXT, "ja", sentences=_sentences(JA_STYLE_TEXT))
+    tokens = sorted(d.tokens, key=lambda t: (t.start, t.end))
+    arrays = [a for a in plain.sentence_arrays(JA_STYLE_TEXT, d.sentences, tokens) if a[0]]
+    seen = sorted({t for a in arrays for t in a[1]})
+    assert len(seen) >= 3
+    mixed, kept = seen[1:], seen[0]  # one tag left out of the list embeds as itself
+    styled = SpacyNER(_styled_ja_model(tmp_path, {"flag": "g", "alpha": 0.3, "tags": mixed}), "ja")
+    tagger, reference = styled._numpy_tagger(), plain._numpy_tagger()
+    ff = fast_features(plain._get_nlp())
+    everything = list(range(len(reference.embeds)))
+    for a in arrays:
+        r = ff.rows(a).rows
+        f = ff.rows((a[0], ["g" + t if t in mixed else t for t in a[1]], a[2], a[3])).rows
+        want = 0.7 * reference.column_embedding(r, everything) + 0.3 * reference.column_embedding(f, everything)
+        assert np.allclose(tagger.column_embedding(r, everything), want, atol=1e-5)
+        if kept in a[1]:
+            i = a[1].index(kept)
+            assert np.allclose(tagger.column_embedding(r[i : i + 1], everything),
+                               reference.column_embedding(r[i : i + 1], everything), atol=1e-6)
+    with pytest.raises(ValueError, match="style.tags"):
+        SpacyNER(_styled_ja_model(tmp_path, {"flag": "g", "alpha": 0.3}, "ja-no-tags"), "ja")

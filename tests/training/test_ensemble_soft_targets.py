@@ -106,3 +106,28 @@ def test_raw_sentences_read_gzip_and_stop_after_n_articles(script, tmp_path):
     assert every == ["記事0の本文です。", "二文目もあります。", "記事1の本文です。", "二文目もあります。",
                      "記事2の本文です。", "二文目もあります。"]
     assert first == every[:4]
+
+
+def test_flag_styled_tags_a_style_source_with_its_flagged_tags(script, data):
+    """With --flag-styled the records of a ``style_sources`` source are tagged from their flagged
+    TAG strings (what the members saw for that corpus); without it, or for other sources, plain."""
+    import spacy
+
+    import pipeline.ner.architectures  # noqa: F401  (registers the model layers)
+    from pipeline.ner.features import TAGGER_PIPE, _FeatureRows, fast_features
+    from scripts.train.train_ner import Builder, flag_style
+
+    cfg = (data / "tiny.cfg").read_text(encoding="utf-8")
+    cfg = cfg.replace("[shinbun_train]\n", '[shinbun_train]\nstyle_sources = {"tiny_train": "g"}\n', 1)
+    (data / "tiny.cfg").write_text(cfg, encoding="utf-8")
+    plain = _run(script, data, data / "plain.npz", [MODEL])
+    flagged = _run(script, data, data / "flagged.npz", [MODEL], ["--flag-styled"])
+    nlp = spacy.load(MODEL)
+    feats = fast_features(nlp)
+    text = RECORDS[0]["text"]
+    arr = flag_style(Builder("ja").arrays(text), "g")
+    (scores,) = nlp.get_pipe(TAGGER_PIPE).model.predict([_FeatureRows(feats.rows(arr).rows)])
+    starts = [s for s, _ in arr[3]]
+    rows = flagged["probs"][: len(text)].astype(np.float32)
+    np.testing.assert_allclose(rows[starts], script.softmax(np.asarray(scores, dtype=np.float32)), atol=2e-3)
+    assert not np.allclose(rows[starts], plain["probs"][: len(text)].astype(np.float32)[starts], atol=2e-3)
