@@ -81,10 +81,10 @@ def test_adversarial_inputs_are_fast():
     for s in ("1" * 5000, "一" * 5000, "1万" * 3000, "万" * 5000, "1,000" * 2000,
               "3〜" * 3000, "二十" * 3000 + "円", "1." * 4000, "百分之" * 2000,
               "1億" * 2000 + "人"):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         _check(s, "ja", "2021-05-20")
         _check(s, "zh-Hans", None)
-        assert time.perf_counter() - t0 < 10.0  # linear-time guard; generous for a loaded CI machine, s[:10]
+        assert time.process_time() - t0 < 10.0, s[:10]  # linear-time guard (CPU time: other processes do not count)
 
 
 def test_empty_and_odd_arguments():

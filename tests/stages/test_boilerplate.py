@@ -311,25 +311,25 @@ def _article(n_paragraphs: int) -> str:
 def test_two_megabytes_is_fast() -> None:
     text = _article(52_000) + "■関連記事\n" + "・別の記事のタイトル\n" * 2000 + "Copyright © 2024\n"
     assert len(text) > 2_000_000
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     body, junk = find_body(text, "タイトル")
-    assert time.perf_counter() - t0 < 10.0  # linear-time guard; generous for a loaded CI machine
+    assert time.process_time() - t0 < 10.0  # linear-time guard (CPU time: other processes do not count)
     assert text[body.end - 1] == "。"
     assert junk[0].reason == "related_links" and junk[-1].reason == "copyright"
 
 
 def test_two_megabytes_single_line_is_fast() -> None:
     text = "新政策将于下月实施，专家认为效果明显。" * 110_000 + "|"
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     body, junk = find_body(text)
-    assert time.perf_counter() - t0 < 10.0  # linear-time guard; generous for a loaded CI machine
+    assert time.process_time() - t0 < 10.0  # linear-time guard (CPU time: other processes do not count)
     assert junk == [Boilerplate(len(text) - 1, len(text), "end_marker")]
     assert body == Span(0, len(text) - 1)
 
 
 def test_two_megabytes_of_link_lines_is_fast() -> None:
     text = "本文。\n" + "・リンク行\n" * 300_000
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     body, junk = find_body(text)
-    assert time.perf_counter() - t0 < 10.0  # linear-time guard; generous for a loaded CI machine
+    assert time.process_time() - t0 < 10.0  # linear-time guard (CPU time: other processes do not count)
     assert junk == [] and body.end == len(text.rstrip())

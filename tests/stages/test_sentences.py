@@ -166,23 +166,23 @@ def test_properties_long(text: str) -> None:
 def test_two_megabytes_is_fast() -> None:
     para = "政府は今日、新しい経済対策を発表した。「景気を下支えする。」と大臣は述べた（詳細は後日）……そして\n"
     text = para * (2_000_000 // len(para) + 1)
-    t0 = time.perf_counter()
+    t0 = time.process_time()  # CPU time: other processes on the machine do not count
     spans = split_sentences(text, 0, len(text), "ja")
-    assert time.perf_counter() - t0 < 10.0  # linear-time guard; generous for a loaded CI machine
+    assert time.process_time() - t0 < 10.0  # linear-time guard
     assert len(spans) > 60_000
 
 
 def test_two_megabytes_single_line_unbalanced_is_fast() -> None:
     text = "“" + "我们赢了，然后回家。" * 200_000
-    t0 = time.perf_counter()
+    t0 = time.process_time()  # CPU time: other processes on the machine do not count
     spans = split_sentences(text, 0, len(text), "zh-Hans")
-    assert time.perf_counter() - t0 < 10.0  # linear-time guard; generous for a loaded CI machine
+    assert time.process_time() - t0 < 10.0  # linear-time guard
     assert len(spans) >= 199_000
 
 
 def test_two_megabytes_no_punctuation_is_fast() -> None:
     text = "字" * 2_000_000
-    t0 = time.perf_counter()
+    t0 = time.process_time()  # CPU time: other processes on the machine do not count
     spans = split_sentences(text, 0, len(text), "zh-Hans")
-    assert time.perf_counter() - t0 < 10.0  # linear-time guard; generous for a loaded CI machine
+    assert time.process_time() - t0 < 10.0  # linear-time guard
     assert len(spans) == 2000
