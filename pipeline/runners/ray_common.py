@@ -15,6 +15,9 @@ from pipeline.config import Config, ConfigError, registry
 
 RAY_MISSING = "Ray is not installed: pip install 'shinbun[ray]'"
 MANIFEST = "manifest.json"
+# how often one unit of work (a shard, an article in recovery) may find its actor unavailable
+# (Ray: "may or may not have been executed", e.g. an overloaded node) before the run fails
+MAX_UNAVAILABLE = 5
 
 
 class RayNotInstalledError(ConfigError, ImportError):

@@ -60,6 +60,7 @@ from pipeline import __version__
 from pipeline.config import Config, ConfigError
 from pipeline.runners.ray_common import (  # noqa: F401 - RayNotInstalledError and _import_ray are part of this module's API
     MANIFEST,
+    MAX_UNAVAILABLE,
     RAY_MISSING,
     RayNotInstalledError,
     _import_ray,
@@ -308,15 +309,19 @@ def _clear_previous(out_dir: Path) -> None:
 def _recover(ray, inputs: list[str], missing: list[int], actor_args: tuple, num_cpus: float, num_gpus: float,
              retries: int) -> tuple[dict[int, bytes], dict[int, bytes], int]:
     """Re-read the inputs for the ``missing`` positions and process each article alone in an actor
-    that Ray restarts when it dies; an article that kills it becomes a ``WorkerCrashed`` error
-    record (as in the local runner). Returns (lines, stats, articles that crashed)."""
-    from ray.exceptions import RayActorError
+    that is replaced when it dies; an article that kills it becomes a ``WorkerCrashed`` error
+    record (as in the local runner). Returns (lines, stats, articles that crashed).
+
+    A dead actor is killed and replaced, never reused: a call sent to an actor that Ray is
+    restarting fails as *unavailable* and may still run later; an unavailable actor (an overloaded
+    node) is replaced too and the article tried again, ``MAX_UNAVAILABLE`` times at most."""
+    from ray.exceptions import ActorUnavailableError, RayActorError
 
     from pipeline.io.readers import read_articles
     from pipeline.serialize import error_record
 
     want = set(missing)
-    isolated = ray.remote(max_restarts=-1, max_task_retries=0, num_cpus=num_cpus, num_gpus=num_gpus or None)(ShinbunActor)
+    isolated = ray.remote(max_restarts=0, max_task_retries=0, num_cpus=num_cpus, num_gpus=num_gpus or None)(ShinbunActor)
     actor = isolated.remote(*actor_args)
     lines: dict[int, bytes] = {}
     stats: dict[int, bytes] = {}
@@ -326,9 +331,24 @@ def _recover(ray, inputs: list[str], missing: list[int], actor_args: tuple, num_
             if item.position not in want:
                 continue
             blob = pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
-            try:
-                line, st = ray.get(actor.process_one.remote(item.position, blob))
-            except RayActorError:
+            unavailable = 0
+            while True:
+                try:
+                    line, st = ray.get(actor.process_one.remote(item.position, blob))
+                    break
+                except ActorUnavailableError as exc:
+                    ray.kill(actor, no_restart=True)
+                    actor = isolated.remote(*actor_args)
+                    unavailable += 1
+                    if unavailable > MAX_UNAVAILABLE:
+                        raise RuntimeError(f"the Ray actor was unavailable {unavailable} times on input record "
+                                           f"{item.id} (is the cluster overloaded? see the Ray logs)") from exc
+                except RayActorError:
+                    ray.kill(actor, no_restart=True)
+                    actor = isolated.remote(*actor_args)
+                    line = None
+                    break
+            if line is None:
                 crashed += 1
                 rec = error_record(item.id, "worker", "WorkerCrashed",
                                    f"the Ray actor died while processing this article (its batch was tried {retries + 1} times, then the article alone)")

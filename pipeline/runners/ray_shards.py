@@ -24,12 +24,17 @@ URI, or when ``shards=True``; docs/ray.md has the user's side.
 - **Resume** (``resume=True``): a shard whose output and summary exist, with the same input size,
   format and config hash, is skipped. Temporary files of an interrupted run are removed; its
   half-written shards are written again.
-- **Crashes.** A worker that dies (segfault, OOM kill, lost node) is restarted by Ray, and its
-  shard is run again in *careful* mode: the worker reports each chunk before processing it. If it
+- **Crashes.** A worker that dies (segfault, OOM kill, lost node) is replaced by a fresh one, and
+  its shard is run again in *careful* mode: the worker reports each chunk before processing it. If it
   dies again, the chunk where it died is run one article at a time, each reported first; the
   article it dies on is written as a ``WorkerCrashed`` error record in its place and the shard
   goes on. Deaths with no article in flight (reading, writing) fail the run after
-  ``task_retries`` + 1 of them for one shard: that is a broken setup, not a bad article.
+  ``task_retries`` + 1 of them for one shard: that is a broken setup, not a bad article. A worker
+  that Ray reports *unavailable* (it may or may not have run the call: an overloaded node) is
+  replaced too, and its shard run again carefully without counting a death, up to
+  ``MAX_UNAVAILABLE`` times per shard. Workers are never reused after either: Ray may still run a
+  call sent to an actor it is restarting once the actor is back, with no one reading its events
+  (a stale run of the shard that killed it would kill it again); a killed actor runs nothing more.
 - **Stopping.** Inside ``pipeline.runners.local.stop_on_signals``, SIGINT or SIGTERM raises
   ``Interrupted`` in the driver: the workers are killed, no manifest is written, and the shards
   already written stay for ``resume``.
@@ -70,6 +75,7 @@ from pipeline.runners.local import (
 )
 from pipeline.runners.ray_common import (
     MANIFEST,
+    MAX_UNAVAILABLE,
     _register_shipped,
     actor_build_error,
     stopped,
@@ -358,6 +364,7 @@ class _Job:
     isolate: set[int] = field(default_factory=set)  # first positions of the chunks run one article at a time
     crashed: set[int] = field(default_factory=set)
     blind_deaths: int = 0  # deaths with no article in flight
+    unavailable: int = 0  # attempts whose actor Ray reported unavailable (see _unavailable)
     last: tuple = ()  # the last progress event of the attempt that runs now
 
 
@@ -421,7 +428,7 @@ def run_shards(ray: Any, config: Config, shards: list[Shard], output: str, *, fm
                num_cpus_per_actor: float, num_gpus_per_actor: float, factories: dict[str, Any], resume: bool,
                task_retries: int, max_recover: int, progress: bool, settings: dict[str, Any]) -> dict[str, Any]:
     """Process every shard on ``num_actors`` workers; returns the manifest (also written last)."""
-    from ray.exceptions import RayActorError
+    from ray.exceptions import ActorUnavailableError, RayActorError
 
     from pipeline.runners import local
 
@@ -439,8 +446,13 @@ def run_shards(ray: Any, config: Config, shards: list[Shard], output: str, *, fm
     resumed_chars = total.characters
     pending = deque(_Job(s) for s in specs if s["index"] not in done)
     n_actors = max(1, min(num_actors, len(pending)))
-    worker_cls = ray.remote(ShardWorker).options(max_restarts=-1, max_task_retries=0, num_cpus=num_cpus_per_actor,
+    worker_cls = ray.remote(ShardWorker).options(max_restarts=0, max_task_retries=0, num_cpus=num_cpus_per_actor,
                                                  num_gpus=num_gpus_per_actor or None)
+
+    def new_actor() -> Any:
+        with shield:
+            return worker_cls.remote(config.data, config.source, factories)
+
     actors: list[Any] = []
     running: dict[Any, tuple[Any, _Job]] = {}  # generator -> (actor, job)
     stats = DriverStats()
@@ -448,8 +460,7 @@ def run_shards(ray: Any, config: Config, shards: list[Shard], output: str, *, fm
     crashes = 0
     try:
         if pending:
-            with shield:
-                actors = [worker_cls.remote(config.data, config.source, factories) for _ in range(n_actors)]
+            actors = [new_actor() for _ in range(n_actors)]
         idle = list(actors)
         while pending or running:
             while idle and pending:
@@ -471,12 +482,18 @@ def run_shards(ray: Any, config: Config, shards: list[Shard], output: str, *, fm
                     if getattr(exc, "actor_init_failed", False) or "creation task" in str(exc):
                         raise actor_build_error(exc) from exc
                     del running[gen]
-                    crashes += _died(job, task_retries)
+                    # never reused (see the module docstring): killed, so that nothing sent to it runs later
+                    ray.kill(actor, no_restart=True)
+                    actors[actors.index(actor)] = fresh = new_actor()
+                    idle.append(fresh)
+                    if isinstance(exc, ActorUnavailableError):
+                        _unavailable(job, exc)
+                    else:
+                        crashes += _died(job, task_retries)
                     if crashes > max_recover:
                         raise RuntimeError(f"more than max_recover={max_recover} articles killed their actor: "
                                            "something is systematically wrong, see the Ray logs") from exc
                     pending.appendleft(job)
-                    idle.append(actor)  # Ray restarts it; the next call waits for that
                     continue
                 stats.add(ev)
                 if ev[0] == "done":
@@ -517,6 +534,16 @@ def run_shards(ray: Any, config: Config, shards: list[Shard], output: str, *, fm
     }
     out.put_bytes(MANIFEST, orjson.dumps(manifest, option=orjson.OPT_INDENT_2) + b"\n")
     return manifest
+
+
+def _unavailable(job: _Job, exc: BaseException) -> None:
+    """After Ray reported the worker running ``job`` unavailable (it may or may not have run it):
+    run the shard again carefully, without counting a death, at most ``MAX_UNAVAILABLE`` times."""
+    job.unavailable += 1
+    if job.unavailable > MAX_UNAVAILABLE:
+        raise RuntimeError(f"the Ray actor running {job.spec['input']} was unavailable {job.unavailable} times "
+                           f"(is the cluster overloaded? see the Ray logs): {exc}") from exc
+    job.careful = True
 
 
 def _died(job: _Job, task_retries: int) -> int:

@@ -288,3 +288,20 @@ def test_interrupt_kills_the_workers_and_keeps_finished_shards(cluster, tmp_path
     assert n <= done <= min(n + 2, 6)  # two actors: at most two shards in flight
     manifest = run_ray(cfg, [src], out, num_actors=2, resume=True)
     assert manifest["resumed_shards"] == done and manifest["records"] == 6 * 80
+
+
+def test_an_unavailable_worker_is_no_death_but_a_careful_rerun_and_has_a_limit():
+    """Ray's "unavailable" (the call may or may not have run) counts no death and marks no article;
+    the shard is run again reporting each chunk; past MAX_UNAVAILABLE the run fails in one line."""
+    from pipeline.runners.ray_common import MAX_UNAVAILABLE
+    from pipeline.runners.ray_shards import _died, _Job, _unavailable
+
+    job = _Job({"input": "in/a.jsonl"})
+    job.last = ("chunk", 16, 31)
+    for _ in range(MAX_UNAVAILABLE):
+        _unavailable(job, RuntimeError("unavailable"))
+    assert job.careful and job.blind_deaths == 0 and not job.isolate and not job.crashed
+    with pytest.raises(RuntimeError, match=rf"in/a\.jsonl was unavailable {MAX_UNAVAILABLE + 1} times"):
+        _unavailable(job, RuntimeError("unavailable"))
+    # a death, by contrast, isolates the chunk it happened in
+    assert _died(job, task_retries=2) == 0 and job.isolate == {16}
