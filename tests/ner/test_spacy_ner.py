@@ -603,20 +603,27 @@ def _styled_model(tmp_path, alpha=0.3):
     """ner-zh's student (no second network) with the style mix ``alpha`` in a copy of its
     meta.json (links to its other files): folder ``styled``; ``alpha=None``: no ``style`` entry,
     so the flagged tags are never read (folder ``plain``)."""
+    def edit(meta):
+        del meta["shinbun"]["cascade"]
+        if alpha is None:
+            del meta["shinbun"]["style"]
+        else:
+            meta["shinbun"]["style"] = {"flag": "c", "alpha": alpha}
+
+    return _linked_model(tmp_path / ("plain" if alpha is None else "styled"), "ner-zh", edit)
+
+
+def _linked_model(out, model: str, edit):
+    """Folder ``out``: links to the shipped ``model``'s files and its meta.json changed by ``edit``."""
     import json
 
-    out = tmp_path / ("plain" if alpha is None else "styled")
     out.mkdir()
-    src = MODELS_DIR / "ner-zh"
+    src = MODELS_DIR / model
     for entry in src.iterdir():
         if entry.name != "meta.json":
             (out / entry.name).symlink_to(entry.resolve())
     meta = json.loads((src / "meta.json").read_text(encoding="utf-8"))
-    del meta["shinbun"]["cascade"]
-    if alpha is None:
-        del meta["shinbun"]["style"]
-    else:
-        meta["shinbun"]["style"] = {"flag": "c", "alpha": alpha}
+    edit(meta)
     (out / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     return out
 
@@ -727,20 +734,13 @@ JA_STYLE_TEXT = "岸田文雄首相は東京の首相官邸でトヨタ自動車
 
 def _styled_ja_model(tmp_path, style: dict | None, name: str = "ja-styled"):
     """ner-ja (links to its files) with ``style`` in a copy of its meta.json: folder ``name``."""
-    import json
 
-    out = tmp_path / name
-    out.mkdir()
-    src = MODELS_DIR / "ner-ja"
-    for entry in src.iterdir():
-        if entry.name != "meta.json":
-            (out / entry.name).symlink_to(entry.resolve())
-    meta = json.loads((src / "meta.json").read_text(encoding="utf-8"))
-    meta["shinbun"].pop("style", None)
-    if style is not None:
-        meta["shinbun"]["style"] = style
-    (out / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
-    return out
+    def edit(meta):
+        meta["shinbun"].pop("style", None)
+        if style is not None:
+            meta["shinbun"]["style"] = style
+
+    return _linked_model(tmp_path / name, "ner-ja", edit)
 
 
 def test_ja_style_mix_uses_the_models_list_of_tags(tmp_path):
