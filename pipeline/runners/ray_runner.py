@@ -331,23 +331,19 @@ def _recover(ray, inputs: list[str], missing: list[int], actor_args: tuple, num_
             if item.position not in want:
                 continue
             blob = pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
-            unavailable = 0
-            while True:
+            line, unavailable = None, 0
+            while line is None:
                 try:
                     line, st = ray.get(actor.process_one.remote(item.position, blob))
-                    break
-                except ActorUnavailableError as exc:
+                except RayActorError as exc:
                     ray.kill(actor, no_restart=True)
                     actor = isolated.remote(*actor_args)
+                    if not isinstance(exc, ActorUnavailableError):
+                        break  # it died on this article
                     unavailable += 1
                     if unavailable > MAX_UNAVAILABLE:
                         raise RuntimeError(f"the Ray actor was unavailable {unavailable} times on input record "
                                            f"{item.id} (is the cluster overloaded? see the Ray logs)") from exc
-                except RayActorError:
-                    ray.kill(actor, no_restart=True)
-                    actor = isolated.remote(*actor_args)
-                    line = None
-                    break
             if line is None:
                 crashed += 1
                 rec = error_record(item.id, "worker", "WorkerCrashed",
