@@ -91,10 +91,10 @@ def main(argv: list[str] | None = None) -> None:
 
     recs, seen = [], set()
     for src in tcfg["sources"]:
+        style = tcfg.get("style_sources", {}).get(src, "") if args.flag_styled else ""
         for r in load_records(args.data, src):
             if r["id"] not in seen:
                 seen.add(r["id"])
-                style = tcfg.get("style_sources", {}).get(src, "") if args.flag_styled else ""
                 recs.append({"id": r["id"], "text": r["text"], "labelled": True, "style": style})
     n_raw = 0
     for p in args.raw:
