@@ -243,6 +243,10 @@ def evaluate(
         )
     except (ConfigError, ValueError, FileNotFoundError) as exc:
         _fail(str(exc))
+    if result["errors"]:
+        kinds = ", ".join(f"{k} {n}" for k, n in result["error_types"].items())
+        typer.echo(f"shinbun eval: warning: {result['errors']} of {result['records']} records are error records "
+                   f"({kinds}; first: {result['first_error']}); they count as texts with no entity", err=True)
     if as_json:
         sys.stdout.write(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:

@@ -129,3 +129,73 @@ def test_eval_command_prints_a_bootstrap_interval(tmp_path):
     text = CliRunner().invoke(app, ["eval", "--gold", str(gold), "--bootstrap", "100"]).output
     assert "micro F1 95% interval [" in text and "100 resamples of the 3 documents" in text
     assert "interval" not in CliRunner().invoke(app, ["eval", "--gold", str(gold)]).output
+
+
+def _gold_file(tmp_path, n=3):
+    gold = tmp_path / "gold.jsonl"
+    recs = [{"id": f"g{k}", "lang": "ja", "text": "田中太郎さんは東京で働いている。",
+             "entities": [{"start": 0, "end": 4, "label": "PERSON"}, {"start": 7, "end": 9, "label": "LOC"}]} for k in range(n)]
+    gold.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs), encoding="utf-8")
+    return gold
+
+
+def _failing_on(ids, monkeypatch):
+    """predict_gold as the pipeline would give it with the records of ``ids`` turned into error
+    records (a recogniser that raised)."""
+    from pipeline import evaluation
+
+    real = evaluation.predict_gold
+
+    def predict(gold_path, config=None, limit=None):
+        for g, rec in real(gold_path, config, limit):
+            if g["id"] in ids:
+                rec = {"id": g["id"], "error": {"stage": "entities", "type": "ValueError", "message": "broken model"}}
+            yield g, rec
+
+    monkeypatch.setattr(evaluation, "predict_gold", predict)
+
+
+def test_eval_counts_error_records_as_finding_nothing_and_says_so(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    gold = _gold_file(tmp_path)
+    _failing_on({"g1"}, monkeypatch)
+    out = CliRunner().invoke(app, ["eval", "--gold", str(gold), "--labels", "PERSON,LOC", "--json"])
+    assert out.exit_code == 0, out.output
+    result = json.loads(out.stdout)
+    assert result["records"] == 3 and result["errors"] == 1
+    assert result["error_types"] == {"entities:ValueError": 1}
+    assert result["first_error"] == "record 'g1': entities:ValueError: broken model"
+    assert result["micro"]["tp"] == 4 and result["micro"]["fn"] == 2 and result["micro"]["fp"] == 0
+    assert out.stderr.strip() == (
+        "shinbun eval: warning: 1 of 3 records are error records (entities:ValueError 1; first: record 'g1': "
+        "entities:ValueError: broken model); they count as texts with no entity")
+
+
+def test_eval_fails_in_one_line_when_every_record_is_an_error_record(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+    from pipeline.evaluation import EvaluationError, evaluate_pipeline
+
+    gold = _gold_file(tmp_path, 2)
+    _failing_on({"g0", "g1"}, monkeypatch)
+    out = CliRunner().invoke(app, ["eval", "--gold", str(gold)])
+    assert out.exit_code == 2 and out.stdout == ""
+    assert out.stderr == ("shinbun: error: all 2 records are error records, nothing was scored (record 'g0': "
+                          "entities:ValueError: broken model)\n")
+    with pytest.raises(EvaluationError, match="all 2 records are error records"):
+        evaluate_pipeline(gold)
+
+
+def test_eval_of_an_empty_gold_file_fails(tmp_path):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("\n", encoding="utf-8")
+    out = CliRunner().invoke(app, ["eval", "--gold", str(gold)])
+    assert out.exit_code == 2 and out.stderr == f"shinbun: error: {gold}: no gold record to score\n"

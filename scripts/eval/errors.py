@@ -95,11 +95,19 @@ def main(argv: list[str] | None = None) -> None:
         for name, labels, label_map in sets:
             counts: Counter[str] = Counter()
             examples: dict[str, list[str]] = defaultdict(list)
+            records, failed = 0, []
             for g, rec in predict_gold(gold_file(args.data, args.lang, name, tmp), config, args.limit):
+                records += 1
+                if "error" in rec:  # the pipeline failed on it: not the model's error, listed apart
+                    failed.append(f"{rec['id']} ({rec['error']['stage']}:{rec['error']['type']}: {rec['error']['message']})")
+                    continue
                 for kind, (s, e, _) in document_errors(g, rec, labels, label_map):
                     counts[kind] += 1
                     examples[kind].append(g["text"][s:e])
-            print(f"== {name}: {sum(counts.values())} errors")
+            if records and len(failed) == records:
+                raise SystemExit(f"{name}: all {records} records are error records, e.g. {failed[0]}")
+            print(f"== {name}: {sum(counts.values())} errors"
+                  + (f"; {len(failed)} error records left out, e.g. {failed[0]}" if failed else ""))
             for kind, n in counts.most_common():
                 print(f"{n:5d}  {kind:32s} {' '.join(examples[kind][: args.examples])}")
 

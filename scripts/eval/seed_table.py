@@ -89,7 +89,8 @@ def main(argv: list[str] | None = None) -> None:
                 m = res["micro"]
                 ci = res.get("bootstrap", {}).get("f1_interval")
                 ci_txt = f" [{ci[0]:.4f}, {ci[1]:.4f}]" if ci else ""
-                print(f"{model}  {name:14s} P {m['precision']:.4f} R {m['recall']:.4f} F1 {m['f1']:.4f}{ci_txt}",
+                failed = f"  ({res['errors']} error records: {res['first_error']})" if res["errors"] else ""
+                print(f"{model}  {name:14s} P {m['precision']:.4f} R {m['recall']:.4f} F1 {m['f1']:.4f}{ci_txt}{failed}",
                       flush=True)
     print()
     for name, labels, _ in sets:
