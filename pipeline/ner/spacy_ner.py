@@ -198,6 +198,10 @@ class SpacyNER:
             _check_unit_interval("cascade_threshold", cascade_threshold)
             if self.cascade is not None:
                 self.cascade = dict(self.cascade, threshold=float(cascade_threshold))
+        if self.cascade is not None and self.cascade.get("kind") == "tagger" and self.features == "zh-bigram":
+            # the Chinese path hands the second network characters, not a tagger's feature rows
+            raise ConfigError(f"{model_name}: a second network of kind 'tagger' runs with the ja features only; "
+                              "a zh model's second network is a character BiGRU (teacher.npz)")
         if self.cascade is not None:
             self.version += f" + {self.cascade['model']}"
             if cascade_threshold is not None:

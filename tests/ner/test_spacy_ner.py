@@ -628,6 +628,24 @@ def _linked_model(out, model: str, edit):
     return out
 
 
+def test_a_zh_model_with_a_tagger_second_network_is_refused_at_load(tmp_path):
+    """The Chinese path gives the second network characters (for the BiGRU), not feature rows: a
+    zh model packaged with a ``tagger`` second network fails when loaded, in one line, instead
+    of turning every article into an error record."""
+    from pipeline.config import ConfigError
+
+    if not (MODELS_DIR / "ner-zh").is_dir():
+        pytest.skip("pipeline/models/ner-zh missing")
+
+    def tagger_cascade(meta):
+        meta["shinbun"]["cascade"] = {"model": "second", "kind": "tagger", "threshold": 0.6}
+
+    d = _linked_model(tmp_path / "zh-tagger-cascade", "ner-zh", tagger_cascade)
+    with pytest.raises(ConfigError, match="second network of kind 'tagger' runs with the ja features only"):
+        SpacyNER(d, "zh")
+    SpacyNER(d, "zh", second_network=False)  # the student alone is fine
+
+
 STYLE_TEXT = "国务院总理李强在北京人民大会堂会见了来访的法国外长。陈菊红说，腾讯公益慈善基金会在深圳。"
 
 
