@@ -128,13 +128,48 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
+class GoldError(ValueError):
+    """A gold file line that is not a record of the common format; the message names the file and
+    line."""
+
+
+def _check_gold(rec: object) -> str | None:
+    """What is wrong with a parsed gold record, or None: an object with a string ``text`` and
+    ``entities`` (if any) whose ``start`` / ``end`` are code-point offsets into it, with a label."""
+    if not isinstance(rec, dict):
+        return "not a JSON object"
+    text = rec.get("text")
+    if not isinstance(text, str):
+        return "no string 'text'"
+    ents = rec.get("entities", [])
+    if not isinstance(ents, list):
+        return "'entities' is not a list"
+    for k, e in enumerate(ents):
+        if not isinstance(e, dict) or not isinstance(e.get("label"), str):
+            return f"entity {k} has no string 'label'"
+        start, end = e.get("start"), e.get("end")
+        if type(start) is not int or type(end) is not int or not 0 <= start < end <= len(text):
+            return f"entity {k}: start {start!r} / end {end!r} are not offsets of a span of the text ({len(text)} characters)"
+    return None
+
+
 def read_gold(path: str | Path) -> Iterator[dict]:
-    """Records of a common-format JSONL file (``{"id","lang","source","text","entities":[...]}``)."""
+    """Records of a common-format JSONL file (``{"id","lang","source","text","entities":[...]}``).
+    A line that is not JSON or not such a record raises :class:`GoldError` naming the file and
+    line, before anything is scored with it."""
     with open(path, "rb") as fh:
-        for line in fh:
+        for lineno, line in enumerate(fh, 1):
             line = line.strip()
-            if line:
-                yield orjson.loads(line)
+            if not line:
+                continue
+            try:
+                rec = orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
+                raise GoldError(f"{path}:{lineno}: not JSON ({exc})") from None
+            problem = _check_gold(rec)
+            if problem:
+                raise GoldError(f"{path}:{lineno}: not a gold record: {problem}")
+            yield rec
 
 
 def gold_tuples(record: dict) -> list[tuple[int, int, str]]:

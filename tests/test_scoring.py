@@ -199,3 +199,38 @@ def test_eval_of_an_empty_gold_file_fails(tmp_path):
     gold.write_text("\n", encoding="utf-8")
     out = CliRunner().invoke(app, ["eval", "--gold", str(gold)])
     assert out.exit_code == 2 and out.stderr == f"shinbun: error: {gold}: no gold record to score\n"
+
+
+@pytest.mark.parametrize(("line", "problem"), [
+    ("{broken", "not JSON ("),
+    ('["a list"]', "not a gold record: not a JSON object"),
+    ('{"id": "x", "entities": []}', "not a gold record: no string 'text'"),
+    ('{"text": "abc", "entities": {}}', "not a gold record: 'entities' is not a list"),
+    ('{"text": "abc", "entities": [{"start": 0, "end": 2}]}', "not a gold record: entity 0 has no string 'label'"),
+    ('{"text": "abc", "entities": [{"start": 1, "end": 4, "label": "ORG"}]}',
+     "not a gold record: entity 0: start 1 / end 4 are not offsets of a span of the text (3 characters)"),
+    ('{"text": "abc", "entities": [{"start": 2, "end": 2, "label": "ORG"}]}', "not a gold record: entity 0: start 2 / end 2"),
+    ('{"text": "abc", "entities": [{"start": "0", "end": 2, "label": "ORG"}]}', "not a gold record: entity 0: start '0' / end 2"),
+])
+def test_a_bad_gold_line_is_named_by_file_and_line(tmp_path, line, problem):
+    from pipeline.scoring import GoldError
+
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text('{"id": "ok", "text": "abc", "entities": [{"start": 0, "end": 1, "label": "ORG"}]}\n\n' + line + "\n",
+                    encoding="utf-8")
+    recs = read_gold(gold)
+    assert next(recs)["id"] == "ok"
+    with pytest.raises(GoldError) as err:
+        next(recs)
+    assert str(err.value).startswith(f"{gold}:3: {problem}")
+
+
+def test_eval_of_a_bad_gold_file_fails_in_one_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text('{"id": "a", "lang": "ja", "entities": []}\n', encoding="utf-8")
+    out = CliRunner().invoke(app, ["eval", "--gold", str(gold)])
+    assert out.exit_code == 2 and out.stderr == f"shinbun: error: {gold}:1: not a gold record: no string 'text'\n"
