@@ -5,8 +5,10 @@ its magic bytes, so the extension does not matter; ``-`` reads standard input; o
 ``shinbun run -o x.parquet`` writes, recognised by its ``PAR1`` magic) and yields one
 :class:`Record` per non-blank line or row. Any other file (a CSV, an HTML page, a Parquet file of
 something else) is refused at once with :class:`RecordsFormatError`. Nothing is skipped: an error record stays an error record, and
-a line that is not a usable record (broken JSON, invalid UTF-8, not an object, no ``text``)
-becomes an error record with stage ``read``, so counts always add up to the number of lines.
+a line that is not a usable record (broken JSON, invalid UTF-8, not an object, no ``text``, no
+``entities``) becomes an error record with stage ``read``, so counts always add up to the number
+of lines. A file whose first line is an input article (text but no ``entities`` or ``error``) is
+refused whole: it was given before ``shinbun run``.
 
 Records are untrusted input. Every field is type-checked and coerced: a span whose offsets are not
 integers with ``0 <= start < end <= len(text)`` is dropped (and counted in
@@ -98,6 +100,9 @@ class Record:
         return self.error is not None
 
 
+NOT_A_RECORD = "an object with text but no 'entities' and no 'error': an input article, not a record of `shinbun run`"
+
+
 def _error(rid: str, line: int, etype: str, message: str, stage: str = "read") -> Record:
     return Record(id=rid, line=line, error={"stage": stage, "type": etype, "message": message})
 
@@ -142,6 +147,8 @@ def to_record(obj: Any, line: int, default_id: str) -> Record:
     text = obj.get("text")
     if not isinstance(text, str):
         return _error(rid, line, "InvalidRecord", "record has no text and no error")
+    if "entities" not in obj:  # every record `shinbun run` writes has it; an input article has not
+        return _error(rid, line, "NotARecord", NOT_A_RECORD)
     text = safe_str(text)
     n = len(text)
     rec = Record(id=rid, line=line, lang=_str(obj.get("lang")) or "und", text=text,
@@ -225,18 +232,40 @@ def iter_records(path: str | Path, limit: int | None = None) -> Iterator[Record]
     try:
         if str(path) == "-" and fh.peek(4)[:4] == PARQUET_MAGIC:  # type: ignore[attr-defined]
             raise RecordsFormatError("a Parquet records file cannot be read from standard input: give its path")
-        _check_jsonl_start(fh, name if str(path) == "-" else str(path))
+        shown = name if str(path) == "-" else str(path)
+        _check_jsonl_start(fh, shown)
+        first = _first_record(fh, name, shown)
     except BaseException:
         if fh is not sys.stdin.buffer:
             fh.close()
         raise
-    return _iter_jsonl(fh, name, limit)
+    return _iter_jsonl(fh, name, limit, first)
 
 
-def _iter_jsonl(fh: BinaryIO, name: str, limit: int | None) -> Iterator[Record]:
-    count = 0
+def _first_record(fh: BinaryIO, name: str, shown: str) -> tuple[int, Record] | None:
+    """The first non-blank line's record (and the lines read to reach it), read before anything
+    is written: a file of input articles (``shinbun view articles.jsonl``, before ``shinbun run``)
+    is refused at once rather than read as records without entities."""
+    lineno = 0
+    for raw in fh:
+        lineno += 1
+        if raw.strip():
+            rec = parse_line(raw, lineno, name)
+            if rec.error is not None and rec.error["stage"] == "read" and rec.error["type"] == "NotARecord":
+                raise RecordsFormatError(f"{shown} is not a records file: line {lineno} is {NOT_A_RECORD} "
+                                         f"(run `shinbun run {shown} -o records.jsonl` first)")
+            return lineno, rec
+    return None
+
+
+def _iter_jsonl(fh: BinaryIO, name: str, limit: int | None, first: tuple[int, Record] | None) -> Iterator[Record]:
     try:
-        for lineno, raw in enumerate(fh, 1):
+        if first is None or limit == 0:
+            return
+        lineno, rec = first
+        yield rec
+        count = 1
+        for lineno, raw in enumerate(fh, lineno + 1):
             if limit is not None and count >= limit:
                 break
             if not raw.strip():

@@ -14,7 +14,8 @@ from pipeline.io.compression import compression_of, inner_suffix, open_binary
 from pipeline.io.readers import read_articles
 from pipeline.report.records import iter_records
 
-LINES = b'{"id": "a", "text": "\xe6\x9d\xb1\xe4\xba\xac"}\n{"id": "b", "text": "x"}\n'
+# lines that are both input articles and (entity-less) records
+LINES = b'{"id": "a", "text": "\xe6\x9d\xb1\xe4\xba\xac", "entities": []}\n{"id": "b", "text": "x", "entities": []}\n'
 WRITERS = {
     "gzip": gzip.compress,
     "zstd": lambda b: zstandard.ZstdCompressor().compress(b),

@@ -19,6 +19,7 @@ from pipeline.io.typed import as_text
 from pipeline.report import compute_stats, iter_records, write_aggregate, write_mentions, write_report
 from pipeline.report.html import embed_json
 from pipeline.report.tables import AGGREGATE_COLUMNS, MENTION_COLUMNS
+from pipeline.report.records import NOT_A_RECORD, RecordsFormatError
 
 EVIL_TITLE = '<script>alert("title")</script>'
 META = {"schema_version": "1.0", "pipeline_version": "0", "config_hash": "x", "models": []}
@@ -123,11 +124,12 @@ def test_reader_compressed_and_untrusted(tmp_path, records_file):
     odd = tmp_path / "odd.jsonl"
     odd.write_bytes(b'[1,2]\n{"id": 7, "text": "ab\\ud800c", "entities": [{"start": 0, "end": 9, "label": "ORG"},'
                     b' {"start": "0", "end": 1, "label": "ORG"}, {"start": 0, "end": 2, "label": "ORG", "text": "ab"}],'
-                    b' "boilerplate": "x", "body": [5, 1]}\n\n{"id": "x", "lang": 3}\n\xff\xfe\n')
+                    b' "boilerplate": "x", "body": [5, 1]}\n\n{"id": "x", "lang": 3}\n\xff\xfe\n{"id": "art", "text": "an article"}\n')
     recs = list(iter_records(odd))
-    assert [r.id for r in recs] == ["odd.jsonl:1", "7", "x", "odd.jsonl:5"]
+    assert [r.id for r in recs] == ["odd.jsonl:1", "7", "x", "odd.jsonl:5", "art"]
     assert recs[0].error["type"] == "InvalidRecord" and recs[2].error["type"] == "InvalidRecord"
     assert recs[3].error["type"] in ("UnicodeDecodeError", "JSONDecodeError")
+    assert recs[4].error == {"stage": "read", "type": "NotARecord", "message": NOT_A_RECORD}
     r = recs[1]
     assert r.text == "ab\ufffdc" and r.body == (0, 4) and r.invalid_entities == 2
     assert [(e.start, e.end, e.text) for e in r.entities] == [(0, 2, "ab")]
@@ -434,3 +436,30 @@ def test_aggregate_counts_script_forms_of_one_entity_together(tmp_path):
         "label,entity,articles,mentions", "ORG,騰訊,2,3", "ORG,テンセント,1,1"]
     assert compute_stats(iter_records(path), top=5).top["ORG"] == [
         {"entity": "騰訊", "articles": 2, "mentions": 3}, {"entity": "テンセント", "articles": 1, "mentions": 1}]
+
+
+def test_a_file_of_input_articles_is_refused_before_anything_is_written(tmp_path):
+    """``shinbun view articles.jsonl`` before ``shinbun run``: the first line has text but neither
+    entities nor an error. The readers refuse the file at once, the commands say so in one line."""
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    articles = tmp_path / "articles.jsonl"
+    articles.write_text('\n{"id": "a1", "lang": "ja", "text": "東京で会議。"}\n{"id": "a2", "text": "x", "entities": []}\n',
+                        encoding="utf-8")
+    with pytest.raises(RecordsFormatError, match=r"articles.jsonl is not a records file: line 2 is an object with text but no 'entities'"):
+        iter_records(articles)
+    report = tmp_path / "r.html"
+    for args in (["view", str(articles), "-o", str(report)], ["stats", str(articles)],
+                 ["entities", str(articles), "-o", str(tmp_path / "e.csv")]):
+        out = CliRunner().invoke(app, args)
+        assert out.exit_code == 2, args
+        assert out.stderr == (f"shinbun: error: {articles} is not a records file: line 2 is {NOT_A_RECORD} "
+                              f"(run `shinbun run {articles} -o records.jsonl` first)\n")
+    assert not report.exists() and not (tmp_path / "e.csv").exists()
+    # a records file's later lines may be anything: each is read (an article line is an error record)
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text('{"id": "r", "text": "x", "entities": []}\n{"id": "a", "text": "y"}\n', encoding="utf-8")
+    assert [(r.id, r.error and r.error["type"]) for r in iter_records(mixed)] == [("r", None), ("a", "NotARecord")]
+    assert [r.id for r in iter_records(mixed, limit=1)] == ["r"] and list(iter_records(mixed, limit=0)) == []
