@@ -243,6 +243,10 @@ def evaluate(
         )
     except (ConfigError, ValueError, FileNotFoundError) as exc:
         _fail(str(exc))
+    unseen = [lab for lab in label_list or [] if not any(result["per_label"].get(lab, {}).get(k) for k in ("tp", "fp", "fn"))]
+    if unseen:
+        typer.echo(f"shinbun eval: warning: {', '.join(unseen)} occur{'s' if len(unseen) == 1 else ''} in neither the gold "
+                   "entities nor the predictions (after --map): a typo, or a label this file does not use?", err=True)
     if result["errors"]:
         kinds = ", ".join(f"{k} {n}" for k, n in result["error_types"].items())
         typer.echo(f"shinbun eval: warning: {result['errors']} of {result['records']} records are error records "

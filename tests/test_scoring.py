@@ -234,3 +234,18 @@ def test_eval_of_a_bad_gold_file_fails_in_one_line(tmp_path):
     gold.write_text('{"id": "a", "lang": "ja", "entities": []}\n', encoding="utf-8")
     out = CliRunner().invoke(app, ["eval", "--gold", str(gold)])
     assert out.exit_code == 2 and out.stderr == f"shinbun: error: {gold}:1: not a gold record: no string 'text'\n"
+
+
+def test_eval_warns_of_a_label_that_occurs_nowhere(tmp_path):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    gold = _gold_file(tmp_path, 1)
+    out = CliRunner().invoke(app, ["eval", "--gold", str(gold), "--labels", "PERSN,LOC", "--json"])
+    assert out.exit_code == 0
+    assert json.loads(out.stdout)["per_label"]["PERSN"]["f1"] == 0.0
+    assert out.stderr == ("shinbun eval: warning: PERSN occurs in neither the gold entities nor the predictions "
+                          "(after --map): a typo, or a label this file does not use?\n")
+    quiet = CliRunner().invoke(app, ["eval", "--gold", str(gold), "--labels", "PERSON,LOC"])
+    assert quiet.exit_code == 0 and quiet.stderr == ""
