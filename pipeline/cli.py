@@ -283,7 +283,12 @@ def version() -> None:
 # --- Inspecting records: view, entities, stats (pipeline.report) ---
 
 def _split_labels(labels: Optional[list[str]]) -> Optional[list[str]]:
+    from pipeline.record import LABELS
+
     out = [x.strip().upper() for item in (labels or []) for x in item.split(",") if x.strip()]
+    unknown = [x for x in out if x not in LABELS]
+    if unknown:  # a typo would otherwise select nothing and exit 0
+        _fail(f"unknown label{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}: the labels are {', '.join(LABELS)}")
     return out or None
 
 

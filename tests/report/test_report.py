@@ -390,6 +390,14 @@ def test_entities_filters_and_sort(tmp_path, records_file):
     assert agg("--label", "org", "--lang", "zh") == [("ORG", "华为", "1", "2"), ("ORG", "台積電", "1", "2")]
     assert agg("--label", "ORG,GPE", "--lang", "zh-Hant") == [("ORG", "台積電", "1", "2"), ("GPE", "高雄", "1", "1")]
     assert agg("--min-articles", "2") == []
+    # a label that no record can have (a typo) is refused, not an empty table
+    for cmd in (["entities", records_file, "-o", tmp_path / "typo.csv"], ["view", records_file, "-o", tmp_path / "typo.html"],
+                ["cooccur", records_file]):
+        r = shinbun(*cmd, "--label", "ORG,PERSN")
+        assert r.returncode == 2 and r.stdout == "", cmd
+        assert r.stderr == ("shinbun: error: unknown label PERSN: the labels are PERSON, ORG, GPE, LOC, FAC, EVENT, "
+                            "PRODUCT, MONEY, PERCENT, DATE\n")
+    assert not (tmp_path / "typo.csv").exists() and not (tmp_path / "typo.html").exists()
     m = tmp_path / "m.csv"
     assert shinbun("entities", records_file, "--label", "MONEY", "--lang", "ja", "-o", m).returncode == 0
     rows = list(csv.DictReader(m.read_text(encoding="utf-8").splitlines()))
