@@ -20,6 +20,14 @@ MANIFEST = "manifest.json"
 MAX_UNAVAILABLE = 5
 
 
+def check_unavailable(count: int, what: str, exc: BaseException) -> None:
+    """Fail the run once the actor running ``what`` (a shard's input, an article in recovery) was
+    reported unavailable more than ``MAX_UNAVAILABLE`` times."""
+    if count > MAX_UNAVAILABLE:
+        raise RuntimeError(f"the Ray actor running {what} was unavailable {count} times "
+                           f"(is the cluster overloaded? see the Ray logs): {exc}") from exc
+
+
 class RayNotInstalledError(ConfigError, ImportError):
     """``ray[data]`` is not importable (a ConfigError, so the CLI reports it as a fatal setup error)."""
 

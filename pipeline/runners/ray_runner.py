@@ -60,13 +60,13 @@ from pipeline import __version__
 from pipeline.config import Config, ConfigError
 from pipeline.runners.ray_common import (  # noqa: F401 - RayNotInstalledError and _import_ray are part of this module's API
     MANIFEST,
-    MAX_UNAVAILABLE,
     RAY_MISSING,
     RayNotInstalledError,
     _import_ray,
     _register_shipped,
     _ship_factories,
     actor_build_error,
+    check_unavailable,
     stopped,
 )
 
@@ -341,9 +341,7 @@ def _recover(ray, inputs: list[str], missing: list[int], actor_args: tuple, num_
                     if not isinstance(exc, ActorUnavailableError):
                         break  # it died on this article
                     unavailable += 1
-                    if unavailable > MAX_UNAVAILABLE:
-                        raise RuntimeError(f"the Ray actor was unavailable {unavailable} times on input record "
-                                           f"{item.id} (is the cluster overloaded? see the Ray logs)") from exc
+                    check_unavailable(unavailable, f"input record {item.id}", exc)
             if line is None:
                 crashed += 1
                 rec = error_record(item.id, "worker", "WorkerCrashed",

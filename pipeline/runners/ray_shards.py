@@ -75,9 +75,9 @@ from pipeline.runners.local import (
 )
 from pipeline.runners.ray_common import (
     MANIFEST,
-    MAX_UNAVAILABLE,
     _register_shipped,
     actor_build_error,
+    check_unavailable,
     stopped,
 )
 from pipeline.serialize import error_record
@@ -540,9 +540,7 @@ def _unavailable(job: _Job, exc: BaseException) -> None:
     """After Ray reported the worker running ``job`` unavailable (it may or may not have run it):
     run the shard again carefully, without counting a death, at most ``MAX_UNAVAILABLE`` times."""
     job.unavailable += 1
-    if job.unavailable > MAX_UNAVAILABLE:
-        raise RuntimeError(f"the Ray actor running {job.spec['input']} was unavailable {job.unavailable} times "
-                           f"(is the cluster overloaded? see the Ray logs): {exc}") from exc
+    check_unavailable(job.unavailable, job.spec["input"], exc)
     job.careful = True
 
 
