@@ -231,14 +231,15 @@ def soft_records(raw: list[Path]) -> list[dict]:
             recs.append({"id": r["id"], "text": r["text"], "labelled": True})
     n_raw = 0
     for p in raw:
-        for line in io.TextIOWrapper(open_binary(p), encoding="utf-8"):  # plain, .gz or .zst
-            if not line.strip():
-                continue
-            for part in json.loads(line).get("text", "").replace("。", "。\n").splitlines():
-                part = part.strip()
-                if part:
-                    recs.append({"id": f"raw-{n_raw}", "text": part[:300], "labelled": False})
-                    n_raw += 1
+        with io.TextIOWrapper(open_binary(p), encoding="utf-8") as fh:  # plain, .gz or .zst
+            for line in fh:
+                if not line.strip():
+                    continue
+                for part in json.loads(line).get("text", "").replace("。", "。\n").splitlines():
+                    part = part.strip()
+                    if part:
+                        recs.append({"id": f"raw-{n_raw}", "text": part[:300], "labelled": False})
+                        n_raw += 1
     return recs
 
 
