@@ -359,14 +359,13 @@ elif __name__ == "__main__":
         for b in batches(train, 32, True):
             ids, lens, y = tensors(b)
             logits = model(ids, lens)
-            gold = (y != -100).any()
-            loss = lossf(logits.reshape(-1, len(TAGS)), y.reshape(-1)) if gold else logits.sum() * 0
+            loss = lossf(logits.reshape(-1, len(TAGS)), y.reshape(-1))  # NaN for a batch of unlabelled sentences only
             if soft_weight:
                 q = soft_tensor(b, ids.shape[1])
                 has = q.sum(-1) > 0
                 if has.any():
                     soft = -(q * torch.log_softmax(logits, -1)).sum(-1)[has].mean()
-                    loss = (1 - soft_weight) * loss + soft_weight * soft if gold else soft
+                    loss = (1 - soft_weight) * loss + soft_weight * soft if (y != -100).any() else soft
             opt.zero_grad(); loss.backward(); nn.utils.clip_grad_norm_(model.parameters(), 5.0); opt.step()
             step += 1
             if step % evals == 0 or step == total_steps:
