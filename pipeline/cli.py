@@ -190,18 +190,23 @@ def run(
     if not quiet:
         for line in summary.lines():
             typer.echo(line, err=True)
-    _check_errors(summary.articles, summary.errors, max_error_rate)
+    _check_errors(summary.articles, summary.errors, max_error_rate, summary.skipped)
 
 
 FAILED_RUN = 3  # the exit status of a run that wrote its output but whose records are (too many) errors
 
 
-def _check_errors(articles: int, errors: int, max_rate: Optional[float]) -> None:
-    """Exit with FAILED_RUN, one line on stderr, when every record is an error record or when the
-    share of error records is above ``max_rate``. (Written even with --quiet: it is the failure.)"""
+def _check_errors(articles: int, errors: int, max_rate: Optional[float], skipped: int = 0) -> None:
+    """Exit with FAILED_RUN, one line on stderr, when the input held no record at all, when every
+    record is an error record, or when the share of error records is above ``max_rate``. (Written
+    even with --quiet: it is the failure.) ``skipped``: records a resumed run found already written;
+    a resumed run with nothing left to do is not a failure."""
     total = articles + errors
     if total == 0:
-        return
+        if skipped:
+            return
+        typer.echo("shinbun: error: the input holds no record (0 articles read): nothing was processed", err=True)
+        raise typer.Exit(code=FAILED_RUN)
     if errors == total:
         typer.echo(f"shinbun: error: all {total:,} records are error records (no article was processed)", err=True)
         raise typer.Exit(code=FAILED_RUN)

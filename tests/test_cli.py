@@ -160,6 +160,33 @@ def test_exit_status_3_when_every_record_failed_or_too_many_did(tmp_path):
     assert shinbun("run", src, *common, "--max-error-rate", "1.5").returncode == 2  # out of range
 
 
+def test_exit_status_3_when_the_input_holds_no_record(tmp_path):
+    """An empty input (an upstream export that wrote nothing) is a run in which nothing worked:
+    one line, status 3, not "0 articles" and status 0. A resumed run with nothing left is fine."""
+    from tests.conftest import LIGHT_CONFIG
+
+    cfg = tmp_path / "light.toml"
+    cfg.write_text(LIGHT_CONFIG, encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    common = ("-c", cfg, "--workers", "1", "-o", out)
+    for name, content in (("empty.jsonl", b""), ("blank.jsonl", b"\n  \n\n")):
+        src = tmp_path / name
+        src.write_bytes(content)
+        r = shinbun("run", src, *common)
+        assert r.returncode == 3, r.stderr
+        assert r.stderr.splitlines()[-1] == "shinbun: error: the input holds no record (0 articles read): nothing was processed"
+        assert out.read_bytes() == b""
+    r = shinbun("run", "-", *common, "--quiet", input="")
+    assert r.returncode == 3
+    assert r.stderr == "shinbun: error: the input holds no record (0 articles read): nothing was processed\n"
+    src = tmp_path / "one.jsonl"
+    src.write_text('{"id":"a","text":"東京で地震。"}\n', encoding="utf-8")
+    assert shinbun("run", src, *common).returncode == 0
+    again = shinbun("run", src, *common, "--resume")
+    assert again.returncode == 0, again.stderr
+    assert "resumed: 1 records were already in the output" in again.stderr
+
+
 def test_version_and_honest_workers_help():
     from pipeline import __version__
 

@@ -8,7 +8,8 @@ something else) is refused at once with :class:`RecordsFormatError`. Nothing is 
 a line that is not a usable record (broken JSON, invalid UTF-8, not an object, no ``text``, no
 ``entities``) becomes an error record with stage ``read``, so counts always add up to the number
 of lines. A file whose first line is an input article (text but no ``entities`` or ``error``) is
-refused whole: it was given before ``shinbun run``.
+refused whole: it was given before ``shinbun run``; so is a file with no record at all (empty,
+blank lines only, or a Parquet file without rows).
 
 Records are untrusted input. Every field is type-checked and coerced: a span whose offsets are not
 integers with ``0 <= start < end <= len(text)`` is dropped (and counted in
@@ -18,6 +19,7 @@ nothing from a record is ever used unescaped by the report writers.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import sys
@@ -242,10 +244,11 @@ def iter_records(path: str | Path, limit: int | None = None) -> Iterator[Record]
     return _iter_jsonl(fh, name, limit, first)
 
 
-def _first_record(fh: BinaryIO, name: str, shown: str) -> tuple[int, Record] | None:
+def _first_record(fh: BinaryIO, name: str, shown: str) -> tuple[int, Record]:
     """The first non-blank line's record (and the lines read to reach it), read before anything
     is written: a file of input articles (``shinbun view articles.jsonl``, before ``shinbun run``)
-    is refused at once rather than read as records without entities."""
+    is refused at once rather than read as records without entities, and so is a file without a
+    record (empty or blank lines only), which would otherwise give an empty report and exit 0."""
     lineno = 0
     for raw in fh:
         lineno += 1
@@ -255,12 +258,12 @@ def _first_record(fh: BinaryIO, name: str, shown: str) -> tuple[int, Record] | N
                 raise RecordsFormatError(f"{shown} is not a records file: line {lineno} is {NOT_A_RECORD} "
                                          f"(run `shinbun run {shown} -o records.jsonl` first)")
             return lineno, rec
-    return None
+    raise RecordsFormatError(f"{shown} holds no record (an empty file): nothing to read")
 
 
-def _iter_jsonl(fh: BinaryIO, name: str, limit: int | None, first: tuple[int, Record] | None) -> Iterator[Record]:
+def _iter_jsonl(fh: BinaryIO, name: str, limit: int | None, first: tuple[int, Record]) -> Iterator[Record]:
     try:
-        if first is None or limit == 0:
+        if limit == 0:
             return
         lineno, rec = first
         yield rec
@@ -283,7 +286,10 @@ def _iter_parquet(path: Path, limit: int | None) -> Iterator[Record]:
         rows = iter_parquet_records(path)
     except ParquetRecordsError as exc:
         raise RecordsFormatError(f"{path}: {exc}; {_EXPECTED}") from None
-    return _parquet_records(rows, path.name, limit)
+    first = next(rows, None)
+    if first is None:
+        raise RecordsFormatError(f"{path} holds no record (a Parquet file with no row): nothing to read")
+    return _parquet_records(itertools.chain((first,), rows), path.name, limit)
 
 
 def _parquet_records(rows: Iterator[dict[str, Any]], name: str, limit: int | None) -> Iterator[Record]:

@@ -80,6 +80,27 @@ def test_other_files_are_refused_in_one_line(tmp_path, content, message):
     assert not (tmp_path / "m.csv").exists() and not (tmp_path / "v.html").exists()
 
 
+def test_a_file_without_records_is_refused_in_one_line(tmp_path):
+    """An empty records file (a run that wrote nothing) gives no empty report with status 0."""
+    from pipeline.io.parquet import ParquetSink
+
+    empty, blank, rows0 = tmp_path / "e.jsonl", tmp_path / "b.jsonl.gz", tmp_path / "z.parquet"
+    empty.write_bytes(b"")
+    blank.write_bytes(gzip.compress(b"\n \n"))
+    ParquetSink(rows0).close()
+    for path, why in ((empty, "an empty file"), (blank, "an empty file"), (rows0, "a Parquet file with no row")):
+        with pytest.raises(RecordsFormatError, match=re.escape(f"{path} holds no record ({why}): nothing to read")):
+            iter_records(path)
+        for cmd in (("stats", path), ("entities", path, "-o", tmp_path / "m.csv"), ("view", path, "-o", tmp_path / "v.html"),
+                    ("db", path, "-o", tmp_path / "d.duckdb"), ("cooccur", path), ("kwic", "東京", path)):
+            r = shinbun(*cmd)
+            assert r.returncode == 2, (cmd, r.stderr)
+            assert r.stderr == f"shinbun: error: {path} holds no record ({why}): nothing to read\n", cmd
+    r = shinbun("stats", "-", input=None, stdin=open(empty, "rb"))
+    assert r.returncode == 2 and r.stderr == "shinbun: error: stdin holds no record (an empty file): nothing to read\n"
+    assert not any((tmp_path / n).exists() for n in ("m.csv", "v.html", "d.duckdb"))
+
+
 def test_a_parquet_file_of_something_else_is_refused(tmp_path):
     path = tmp_path / "other.parquet"
     pq.write_table(pa.table({"id": ["a"], "text": ["x"]}), path)
