@@ -29,11 +29,16 @@ def _stops_on_signals(command):
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
+        from pipeline.report.records import RecordsFormatError
         from pipeline.runners.local import Interrupted, stop_on_signals
 
         with stop_on_signals():
             try:
                 return command(*args, **kwargs)
+            except RecordsFormatError as exc:
+                # a records file found truncated or corrupt part-way: no output is left behind
+                # (the record tools write whole files, pipeline.io.atomic)
+                _fail(str(exc))
             except Interrupted as exc:
                 typer.echo(f"shinbun: {exc.line or 'interrupted'}", err=True)
                 if exc.summary is not None and not kwargs.get("quiet"):
@@ -186,11 +191,20 @@ def run(
         if bar is not None:
             bar.stop()
     if summary_json is not None:
-        summary_json.write_bytes(orjson.dumps(summary.as_dict(), option=orjson.OPT_INDENT_2))
+        _write_summary(summary_json, summary.as_dict())
     if not quiet:
         for line in summary.lines():
             typer.echo(line, err=True)
     _check_errors(summary.articles, summary.errors, max_error_rate, summary.skipped)
+
+
+def _write_summary(path: Path, summary: dict) -> None:
+    import orjson
+
+    try:
+        path.write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2))
+    except OSError as exc:  # the records are written; only the summary file failed
+        _fail(f"cannot write --summary-json {path}: {exc.strerror or exc}")
 
 
 FAILED_RUN = 3  # the exit status of a run that wrote its output but whose records are (too many) errors
@@ -246,7 +260,7 @@ def evaluate(
         result = evaluate_pipeline(
             gold, config=config, labels=label_list, label_map=label_map, limit=limit, bootstrap=bootstrap
         )
-    except (ConfigError, ValueError, FileNotFoundError) as exc:
+    except (ConfigError, ValueError, OSError) as exc:  # OSError: a gold path that is a folder, unreadable
         _fail(str(exc))
     unseen = [lab for lab in label_list or [] if not any(result["per_label"].get(lab, {}).get(k) for k in ("tp", "fp", "fn"))]
     if unseen:
@@ -329,6 +343,7 @@ def view(
     from pipeline.report.html import write_report
 
     al = _load_aliases(aliases)
+    _not_an_input(output, [records])
     recs = _records(records, limit)
     try:
         summary = write_report(recs, output, labels=_split_labels(label), query=query, top=top,
@@ -364,6 +379,7 @@ def entities(
         output_format(output)
     except OutputFormatError as exc:
         _fail(str(exc))
+    _not_an_input(output, [records])
     if sort not in SORTS:
         _fail(f"--sort must be one of {', '.join(SORTS)}, got {sort!r}")
     if not aggregate and (min_articles != 1 or sort != "articles"):
@@ -454,19 +470,30 @@ def _write_table(rows, columns, output: str, kinds: dict[str, str]) -> None:
         typer.echo(f"shinbun: wrote {n:,} rows to {output}", err=True)
 
 
-def _check_output(output: str) -> None:
+def _check_output(output: str, sources: list[Path]) -> None:
     from pipeline.report.tables import OutputFormatError, output_format
 
     try:
         output_format(output)
     except OutputFormatError as exc:
         _fail(str(exc))
+    _not_an_input(output, sources)
+
+
+def _not_an_input(output, sources) -> None:
+    """Exit 2 when ``output`` is one of the files read (it would be replaced by a table or a report)."""
+    from pipeline.io.readers import InputPathError, refuse_overwriting_inputs
+
+    try:
+        refuse_overwriting_inputs(sources, [output])
+    except InputPathError as exc:
+        _fail(str(exc))
 
 
 def _corpus_rows(sources: list[Path], aliases: Optional[Path], output: str, from_db, from_records, limit: Optional[int] = None):
     """Rows of a corpus question: ``from_db(connection)`` when ``sources`` is a DuckDB file, else
     ``from_records(records, aliases)``; fails before reading anything when ``output`` is unusable."""
-    _check_output(output)
+    _check_output(output, sources)
     con = _corpus_source(sources, aliases)
     if con is not None:
         if limit is not None:
@@ -496,12 +523,13 @@ def db_command(
     limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N records.")] = None,
 ) -> None:
     """Load records into a DuckDB file: articles, mentions, clusters, entities, views for time, co-occurrence, KWIC (docs/corpus.md)."""
-    from pipeline.report.db import load
+    from pipeline.report.db import DatabaseError, load
 
     al = _load_aliases(aliases)
+    _not_an_input(output, records)
     try:
         corpus = load(_records_of(records, limit), output, aliases=al, sentences=sentences, memory_limit=memory_limit)
-    except OSError as exc:
+    except (OSError, DatabaseError) as exc:
         _fail(str(exc))
     typer.echo(f"shinbun: wrote {output}: {corpus['articles']:,} articles ({corpus['dated_articles']:,} dated, "
                f"{corpus['first_date'] or '-'} to {corpus['last_date'] or '-'})", err=True)

@@ -187,6 +187,46 @@ def test_exit_status_3_when_the_input_holds_no_record(tmp_path):
     assert "resumed: 1 records were already in the output" in again.stderr
 
 
+def test_run_never_reads_or_overwrites_its_own_output(tmp_path):
+    """-o naming the input would empty it before it is read; an output inside an input folder is
+    not read back as articles (with --resume it would be, record by record, as it grows)."""
+    from tests.conftest import LIGHT_CONFIG
+
+    cfg = tmp_path / "light.toml"
+    cfg.write_text(LIGHT_CONFIG, encoding="utf-8")
+    dumps = tmp_path / "dumps"
+    dumps.mkdir()
+    src = dumps / "a.jsonl"
+    src.write_text('{"id":"a","text":"東京で地震。"}\n{"id":"b","text":"北京下雪。"}\n', encoding="utf-8")
+    before = src.read_bytes()
+    r = shinbun("run", src, "-c", cfg, "--workers", "1", "-o", src)
+    assert r.returncode == 2 and src.read_bytes() == before
+    assert r.stderr == f"shinbun: error: the output {src} is also an input: writing it would destroy the input; write to another file\n"
+    r = shinbun("run", src, "-c", cfg, "--workers", "1", "-o", tmp_path / "o.jsonl", "--errors", tmp_path / "o.jsonl")
+    assert r.returncode == 2
+    assert r.stderr == f"shinbun: error: {tmp_path / 'o.jsonl'} is named as two outputs (records and errors): give each its own file\n"
+    out = dumps / "out.jsonl"
+    for extra in ((), ("--resume",), ()):
+        r = shinbun("run", dumps, "-c", cfg, "--workers", "1", "-o", out, *extra)
+        assert r.returncode == 0, r.stderr
+        assert [json.loads(x)["id"] for x in out.read_bytes().splitlines()] == ["a", "b"]
+        if extra:
+            assert r.stderr.startswith("0 articles, 0 errors") and "resumed: 2 records were already in the output" in r.stderr
+
+
+def test_an_unwritable_summary_file_is_one_line(tmp_path):
+    from tests.conftest import LIGHT_CONFIG
+
+    cfg = tmp_path / "light.toml"
+    cfg.write_text(LIGHT_CONFIG, encoding="utf-8")
+    src = tmp_path / "a.jsonl"
+    src.write_text('{"id":"a","text":"東京で地震。"}\n', encoding="utf-8")
+    r = shinbun("run", src, "-c", cfg, "--workers", "1", "-o", tmp_path / "o.jsonl", "-q", "--summary-json", tmp_path / "no" / "s.json")
+    assert r.returncode == 2
+    assert r.stderr == f"shinbun: error: cannot write --summary-json {tmp_path / 'no' / 's.json'}: No such file or directory\n"
+    assert len((tmp_path / "o.jsonl").read_bytes().splitlines()) == 1
+
+
 def test_version_and_honest_workers_help():
     from pipeline import __version__
 

@@ -266,12 +266,43 @@ def check_inputs(paths: Iterable[str | Path]) -> list[Path]:
     return checked
 
 
-def read_articles(paths: Iterable[str | Path], fields: InputFields = DEFAULT_FIELDS) -> Iterator[ReadResult]:
+def _file_id(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def refuse_overwriting_inputs(inputs: Iterable[str | Path], outputs: Iterable[str | Path | None]) -> None:
+    """Raise :class:`InputPathError` when an output file is also an input file (``-o`` naming the
+    input would empty it before it is read) or when two outputs are one file."""
+    outs = [Path(o) for o in outputs if o is not None and str(o) != STDIN]
+    ids = [_file_id(o) for o in outs]
+    for i, (out, oid) in enumerate(zip(outs, ids)):
+        for other, other_id in zip(outs[i + 1:], ids[i + 1:]):
+            if out.resolve() == other.resolve() or (oid is not None and oid == other_id):
+                raise InputPathError(f"{out} is named as two outputs (records and errors): give each its own file")
+        if oid is None:
+            continue
+        for p in inputs:
+            if str(p) != STDIN and Path(p).is_file() and _file_id(Path(p)) == oid:
+                raise InputPathError(f"the output {out} is also an input: writing it would destroy the input; "
+                                     "write to another file")
+
+
+def read_articles(paths: Iterable[str | Path], fields: InputFields = DEFAULT_FIELDS,
+                  exclude: Iterable[str | Path] = ()) -> Iterator[ReadResult]:
     """Stream articles from every input path (``-``: standard input), in order, with ``fields``
-    naming the input fields. Positions count records across inputs."""
+    naming the input fields. Positions count records across inputs. Files in ``exclude`` (the
+    run's own output files) are passed over where an input directory holds them: otherwise a
+    ``shinbun run . -o out.jsonl --resume`` would read its own records back as articles."""
+    skip = {i for i in (_file_id(Path(p)) for p in exclude if str(p) != STDIN) if i is not None}
     position = 0
     for top in check_inputs(paths):
         for path in _expand(top):
+            if skip and path != top and _file_id(path) in skip:
+                continue
             kind = _file_kind(path)
             if kind == "unknown":
                 # Inside a directory, an unsupported file is reported, never silently skipped.

@@ -41,6 +41,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from pipeline.io.atomic import replaced_on_success
 from pipeline.io.typed import exact_decimal
 from pipeline.report.corpus import (
     NUMERIC_LABELS,
@@ -128,12 +129,36 @@ def load(records: Iterable[Record], path: str | Path, *, aliases: Aliases | None
     import duckdb
 
     aliases = aliases or Aliases()
-    path = Path(path)
-    for p in (path, path.with_name(path.name + ".wal")):
-        p.unlink(missing_ok=True)
-    con = duckdb.connect(str(path))
+    final = Path(path)
+    if not final.parent.is_dir():
+        raise DatabaseError(f"cannot write {final}: no such folder {final.parent}")
+    with replaced_on_success(final) as tmp:  # the old file stays until the new one is complete
+        wal = tmp.with_name(tmp.name + ".wal")
+        try:
+            try:
+                con = duckdb.connect(str(tmp))
+            except duckdb.Error as exc:
+                raise DatabaseError(f"cannot write {final}: {exc}") from None
+            corpus = _load(con, records, aliases, sentences, memory_limit, threads)
+        finally:
+            wal.unlink(missing_ok=True)
+        final.with_name(final.name + ".wal").unlink(missing_ok=True)  # a stale log of the file replaced
+    return corpus
+
+
+class DatabaseError(ValueError):
+    """A database that cannot be written as asked (its folder, a bad --memory-limit)."""
+
+
+def _load(con, records: Iterable[Record], aliases: Aliases, sentences: bool, memory_limit: str,
+          threads: int | None) -> dict[str, Any]:
+    import duckdb
+
     try:
-        con.execute(f"SET memory_limit = '{memory_limit}'")
+        try:
+            con.execute(f"SET memory_limit = '{memory_limit}'")
+        except duckdb.Error as exc:
+            raise DatabaseError(f"--memory-limit {memory_limit!r}: {str(exc).splitlines()[0]}") from None
         con.execute("SET preserve_insertion_order = true")
         if threads:
             con.execute(f"SET threads = {int(threads)}")

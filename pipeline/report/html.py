@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.io.atomic import replaced_on_success
 from pipeline.report.corpus import Aliases, CorpusIndex
 from pipeline.report.corpus_html import CSS as CORPUS_CSS
 from pipeline.report.corpus_html import JS as CORPUS_JS
@@ -297,7 +298,8 @@ def write_report(records: Iterable[Record], path: str | Path, *, labels: Sequenc
     parts = {"TITLE": _e(title), "CSS": _CSS + CORPUS_CSS, "OVERVIEW": overview_html(stats, note), "DATA": embed_json(data),
              "JS": _JS + CORPUS_JS, "CORPUS": SECTION}
     page = re.sub(r"@@([A-Z]+)@@", lambda m: parts[m.group(1)], _TEMPLATE)  # one pass: inserted text is never rescanned
-    Path(path).write_bytes(page.encode("utf-8", "replace"))
+    with replaced_on_success(path) as tmp:
+        tmp.write_bytes(page.encode("utf-8", "replace"))
     return summary
 
 

@@ -21,14 +21,17 @@ from __future__ import annotations
 
 import itertools
 import json
+import lzma
 import re
 import sys
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
+import zstandard
 
 from pipeline.io.compression import open_binary
 from pipeline.io.parquet import PARQUET_MAGIC, ParquetRecordsError, is_parquet, iter_parquet_records
@@ -186,7 +189,18 @@ def to_record(obj: Any, line: int, default_id: str) -> Record:
 
 class RecordsFormatError(ValueError):
     """A file that is not a records file written by ``shinbun run`` (JSONL, compressed or not, or
-    Parquet): refused whole, never read as a stream of error records."""
+    Parquet): refused whole, never read as a stream of error records. Also raised while reading
+    when a compressed file turns out truncated or corrupt: the rest of it cannot be read, and a
+    report of its first part would pass for a report of the file."""
+
+
+# What a decompressor raises on a truncated or damaged stream (bz2 raises OSError).
+_CORRUPT_STREAM = (EOFError, OSError, zlib.error, lzma.LZMAError, zstandard.ZstdError)
+
+
+def _unreadable(shown: str, lineno: int, exc: BaseException) -> RecordsFormatError:
+    return RecordsFormatError(f"{shown} cannot be read after line {lineno:,}: {type(exc).__name__}: {exc} "
+                              "(the file is truncated or corrupt)")
 
 
 def open_records(path: str | Path) -> BinaryIO:
@@ -197,17 +211,24 @@ def open_records(path: str | Path) -> BinaryIO:
     return open_binary(path)
 
 
-def parse_line(raw: bytes, line: int, name: str) -> Record:
-    default_id = f"{name}:{line}"
+def _decode(raw: bytes, line: int) -> tuple[Any, tuple[str, str] | None]:
+    """The JSON value of a line, or None and (error type, message)."""
     try:
-        obj = orjson.loads(raw)
+        return orjson.loads(raw), None
     except orjson.JSONDecodeError:
         try:  # orjson refuses lone surrogate escapes ("\ud800"), the json module keeps them
-            obj = json.loads(raw.decode("utf-8"))
+            return json.loads(raw.decode("utf-8")), None
         except UnicodeDecodeError as exc:
-            return _error(default_id, line, "UnicodeDecodeError", f"line {line} is not valid UTF-8: {exc.reason}")
+            return None, ("UnicodeDecodeError", f"line {line} is not valid UTF-8: {exc.reason}")
         except ValueError as exc:
-            return _error(default_id, line, "JSONDecodeError", f"line {line} is not valid JSON: {exc}")
+            return None, ("JSONDecodeError", f"line {line} is not valid JSON: {exc}")
+
+
+def parse_line(raw: bytes, line: int, name: str) -> Record:
+    default_id = f"{name}:{line}"
+    obj, problem = _decode(raw, line)
+    if problem is not None:
+        return _error(default_id, line, *problem)
     return to_record(obj, line, default_id)
 
 
@@ -235,13 +256,16 @@ def iter_records(path: str | Path, limit: int | None = None) -> Iterator[Record]
         if str(path) == "-" and fh.peek(4)[:4] == PARQUET_MAGIC:  # type: ignore[attr-defined]
             raise RecordsFormatError("a Parquet records file cannot be read from standard input: give its path")
         shown = name if str(path) == "-" else str(path)
-        _check_jsonl_start(fh, shown)
+        try:
+            _check_jsonl_start(fh, shown)
+        except _CORRUPT_STREAM as exc:
+            raise _unreadable(shown, 0, exc) from None
         first = _first_record(fh, name, shown)
     except BaseException:
         if fh is not sys.stdin.buffer:
             fh.close()
         raise
-    return _iter_jsonl(fh, name, limit, first)
+    return _iter_jsonl(fh, name, shown, limit, first)
 
 
 def _first_record(fh: BinaryIO, name: str, shown: str) -> tuple[int, Record]:
@@ -250,10 +274,25 @@ def _first_record(fh: BinaryIO, name: str, shown: str) -> tuple[int, Record]:
     is refused at once rather than read as records without entities, and so is a file without a
     record (empty or blank lines only), which would otherwise give an empty report and exit 0."""
     lineno = 0
-    for raw in fh:
+    lines = iter(fh)
+    while True:
+        try:
+            raw = next(lines, None)
+        except _CORRUPT_STREAM as exc:
+            raise _unreadable(shown, lineno, exc) from None
+        if raw is None:
+            break
         lineno += 1
         if raw.strip():
-            rec = parse_line(raw, lineno, name)
+            # Its first line must be a JSON object: a pretty-printed or array file, or a file of
+            # broken lines, would otherwise be read as nothing but error records.
+            obj, problem = _decode(raw, lineno)
+            if problem is None and not isinstance(obj, dict):
+                kind = {list: "an array", str: "a string", bool: "true or false", int: "a number", float: "a number"}.get(type(obj), "null")
+                problem = ("", f"line {lineno} is {kind}, not a JSON object")
+            if problem is not None:
+                raise RecordsFormatError(f"{shown} is not a records file: {problem[1]}; {_EXPECTED}")
+            rec = to_record(obj, lineno, f"{name}:{lineno}")
             if rec.error is not None and rec.error["stage"] == "read" and rec.error["type"] == "NotARecord":
                 raise RecordsFormatError(f"{shown} is not a records file: line {lineno} is {NOT_A_RECORD} "
                                          f"(run `shinbun run {shown} -o records.jsonl` first)")
@@ -261,16 +300,22 @@ def _first_record(fh: BinaryIO, name: str, shown: str) -> tuple[int, Record]:
     raise RecordsFormatError(f"{shown} holds no record (an empty file): nothing to read")
 
 
-def _iter_jsonl(fh: BinaryIO, name: str, limit: int | None, first: tuple[int, Record]) -> Iterator[Record]:
+def _iter_jsonl(fh: BinaryIO, name: str, shown: str, limit: int | None, first: tuple[int, Record]) -> Iterator[Record]:
     try:
         if limit == 0:
             return
         lineno, rec = first
         yield rec
         count = 1
-        for lineno, raw in enumerate(fh, lineno + 1):
-            if limit is not None and count >= limit:
+        lines = iter(fh)
+        while limit is None or count < limit:
+            try:
+                raw = next(lines, None)
+            except _CORRUPT_STREAM as exc:
+                raise _unreadable(shown, lineno, exc) from None
+            if raw is None:
                 break
+            lineno += 1
             if not raw.strip():
                 continue
             count += 1

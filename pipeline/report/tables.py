@@ -75,6 +75,7 @@ from typing import Any
 
 import orjson
 
+from pipeline.io.atomic import replaced_on_success
 from pipeline.io.typed import TYPED_ARROW, TYPED_COLUMNS, as_text, typed_values
 from pipeline.report.records import Record
 from pipeline.report.stats import EntityCounter
@@ -162,7 +163,14 @@ def write_rows(rows: Iterable[tuple[Any, ...]], columns: tuple[str, ...], path: 
 
 def _write(rows: Iterable[tuple[Any, ...]], columns: tuple[str, ...], path: str | Path,
            kinds: dict[str, str] | None = None) -> int:
-    fmt = output_format(path)
+    if str(path) == "-":
+        return _write_to(rows, columns, path, kinds, output_format(path))
+    with replaced_on_success(path) as tmp:
+        return _write_to(rows, columns, tmp, kinds, output_format(path))
+
+
+def _write_to(rows: Iterable[tuple[Any, ...]], columns: tuple[str, ...], path: str | Path,
+           kinds: dict[str, str] | None, fmt: str) -> int:
     n = 0
     if fmt == ".parquet":
         import pyarrow as pa

@@ -39,7 +39,7 @@ from typing import Any
 import orjson
 
 from pipeline.config import Config, ConfigError
-from pipeline.io.readers import InputFields, read_articles
+from pipeline.io.readers import InputFields, read_articles, refuse_overwriting_inputs
 from pipeline.io.writers import COMPRESSED_OUTPUT, open_compressed
 from pipeline.record import Article, InputError
 from pipeline.serialize import error_record
@@ -616,6 +616,7 @@ def run(
     parallel: Iterator[tuple[int, bytes, Stats]] | None = None
     # The write of a record and its count are one step that an interrupt waits for.
     shield = _STOPPER if _STOPPER is not None else nullcontext()
+    refuse_overwriting_inputs(inputs, (output, errors))
     try:
         skip = prepare_resume(output, config.hash) if resume else 0
         summary.skipped = skip
@@ -624,7 +625,8 @@ def run(
         total = count_input_items(inputs)
         if workers > 1 and total is not None and total - skip <= 2 * chunk_items:
             workers = 1  # starting processes (each loading models) costs more than a few articles
-        items = (it for it in read_articles(inputs, input_fields(config)) if it.position >= skip)
+        own = [p for p in (output, errors) if p is not None]
+        items = (it for it in read_articles(inputs, input_fields(config), exclude=own) if it.position >= skip)
         if str(output).endswith(".parquet"):
             if resume:
                 raise ConfigError("--resume needs a JSONL output; Parquet files cannot be appended to")

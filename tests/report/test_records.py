@@ -133,3 +133,63 @@ def test_value_note_reaches_the_tables_and_the_report(tmp_path):
     assert dict(zip(MENTION_COLUMNS, row))["value_note"] == "vague amount"
     ents = article_data(r, {})["ents"]
     assert ents[0][12:] == ["CNY", None, "vague amount"]
+
+
+def _damaged(outputs, tmp_path):
+    """The sample records eight times over, gzip-compressed: cut at two thirds, and with bytes
+    overwritten in the middle (a CRC failure), plus a pretty-printed JSON array of records."""
+    data = gzip.compress((outputs / "r.jsonl").read_bytes() * 8)
+    cut, bad = tmp_path / "cut.jsonl.gz", tmp_path / "bad.jsonl.gz"
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    mid = len(data) // 2
+    bad.write_bytes(data[:mid] + b"y" * 20 + data[mid + 20:])
+    pretty = tmp_path / "pretty.jsonl"
+    pretty.write_text("[\n" + ",\n".join((outputs / "r.jsonl").read_text(encoding="utf-8").splitlines()[:2]) + "\n]\n",
+                      encoding="utf-8")
+    return cut, bad, pretty
+
+
+def test_a_damaged_records_file_fails_in_one_line_and_leaves_no_partial_output(outputs, tmp_path):
+    """A gzip file cut short or corrupt part-way is not read as its first part (which would pass
+    for a report of the whole file): one line naming the last line read, status 2, no output file,
+    and an output that was there before is kept."""
+    cut, bad, pretty = _damaged(outputs, tmp_path)
+    with pytest.raises(RecordsFormatError, match=r"cut.jsonl.gz cannot be read after line \d+: EOFError: .*\(the file is truncated or corrupt\)"):
+        list(iter_records(cut))
+    with pytest.raises(RecordsFormatError, match=r"bad.jsonl.gz cannot be read after line \d+: (BadGzipFile|error): "):
+        list(iter_records(bad))
+    with pytest.raises(RecordsFormatError, match=r"pretty.jsonl is not a records file: line 1 is not valid JSON"):
+        iter_records(pretty)
+    old_db = tmp_path / "old.duckdb"
+    assert shinbun("db", outputs / "r.jsonl", "-o", old_db).returncode == 0
+    before = old_db.read_bytes()
+    for src in (cut, bad, pretty):
+        for cmd in (("stats", src), ("view", src, "-o", tmp_path / "v.html"), ("entities", src, "-o", tmp_path / "m.csv"),
+                    ("db", src, "-o", old_db), ("cooccur", src, "-o", tmp_path / "c.parquet"),
+                    ("kwic", "東京", src, "-o", tmp_path / "k.jsonl")):
+            r = shinbun(*cmd)
+            assert r.returncode == 2, (cmd, r.stderr)
+            assert len(r.stderr.splitlines()) == 1 and r.stderr.startswith(f"shinbun: error: {src}"), (cmd, r.stderr)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.jsonl.gz", "cut.jsonl.gz", "old.duckdb", "pretty.jsonl"]
+    assert old_db.read_bytes() == before
+
+
+def test_an_output_that_is_one_of_the_inputs_is_refused(outputs, tmp_path):
+    src = tmp_path / "r.jsonl"
+    src.write_bytes((outputs / "r.jsonl").read_bytes())
+    before = src.read_bytes()
+    for cmd in (("view", src, "-o", src), ("entities", src, "-o", src), ("entities", src, "--by", "month", "-o", src),
+                ("db", src, "-o", src), ("cooccur", src, "-o", src), ("kwic", "東京", src, "-o", src)):
+        r = shinbun(*cmd)
+        assert r.returncode == 2, cmd
+        assert r.stderr == (f"shinbun: error: the output {src} is also an input: writing it would destroy the input; "
+                            "write to another file\n"), cmd
+    assert src.read_bytes() == before
+
+
+def test_db_output_problems_are_one_line(outputs, tmp_path):
+    r = shinbun("db", outputs / "r.jsonl", "-o", tmp_path / "no" / "x.duckdb")
+    assert r.returncode == 2 and r.stderr == f"shinbun: error: cannot write {tmp_path / 'no' / 'x.duckdb'}: no such folder {tmp_path / 'no'}\n"
+    r = shinbun("db", outputs / "r.jsonl", "-o", tmp_path / "x.duckdb", "--memory-limit", "lots")
+    assert r.returncode == 2 and r.stderr.startswith("shinbun: error: --memory-limit 'lots': ") and len(r.stderr.splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
