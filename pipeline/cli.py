@@ -155,6 +155,8 @@ def run(
         if default_lang is not None and default_lang.strip().lower() not in KNOWN_LANGS:
             raise ConfigError(f"unknown language {default_lang!r} (known: ja, zh, zh-Hans, zh-Hant, und)")
         Pipeline(cfg)  # build once here so a bad config fails fast, before any worker starts
+        if engine != "ray":
+            _check_named_fields(inputs, input_fields(cfg))
     except (ConfigError, InputPathError) as exc:
         _fail(str(exc))
     if engine not in ("local", "ray"):
@@ -196,6 +198,36 @@ def run(
         for line in summary.lines():
             typer.echo(line, err=True)
     _check_errors(summary.articles, summary.errors, max_error_rate, summary.skipped)
+
+
+def _check_named_fields(inputs: list[str], fields, sample: int = 100) -> None:
+    """Exit 2 when a field named with --id-field, --date-field, --title-field, --lang-field (or
+    [input] in the config) is in none of the first ``sample`` records: a typo there would give
+    every record a made-up id, no date or no title, with no error and status 0. (--text-field is
+    not checked here: a wrong one makes every record an error record, status 3.) Standard input
+    is not read twice, so it is not checked."""
+    import itertools
+
+    from pipeline.io.readers import DEFAULT_FIELDS, InputFields, read_articles
+    from pipeline.record import Article
+
+    named = {opt: getattr(fields, f) for f, opt in (("id", "--id-field"), ("date", "--date-field"),
+                                                    ("title", "--title-field"), ("lang", "--lang-field"))
+             if getattr(fields, f) != getattr(DEFAULT_FIELDS, f)}
+    if not named or any(str(p) == "-" for p in inputs):
+        return
+    # Every field but the text lands in Article.meta when the others are named so that none matches.
+    probe = InputFields(text=fields.text, id="\0id", date="\0date", title="\0title", lang="\0lang", url="\0url")
+    articles = [a for a in itertools.islice(read_articles(inputs, probe), sample) if isinstance(a, Article)]
+    keys = {k for a in articles for k in a.meta}
+    if not keys:  # text files, web pages: no fields to name
+        return
+    for opt, name in named.items():
+        if name not in keys:
+            seen = sorted(keys | {fields.text})
+            which = "the first record has" if len(articles) == 1 else f"the first {len(articles):,} records have"
+            _fail(f"{opt} {name!r}: no record has such a field ({which} "
+                  f"{', '.join(seen[:20])}{', ...' if len(seen) > 20 else ''})")
 
 
 def _write_summary(path: Path, summary: dict) -> None:
@@ -244,7 +276,7 @@ def evaluate(
     labels: Annotated[Optional[list[str]], typer.Option("--labels", help="Score only these labels (repeat or comma-separate).")] = None,
     map_: Annotated[Optional[str], typer.Option("--map", help="Label mapping applied to gold and predictions, e.g. GPE=LOC,FAC=LOC.")] = None,
     config: Annotated[Optional[Path], typer.Option("--config", "-c")] = None,
-    limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N gold records.")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Only the first N gold records.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
     bootstrap: Annotated[int, typer.Option("--bootstrap", min=0, help="Also a 95% interval of the micro F1 from N resamples of the documents (e.g. 1000).")] = 0,
 ) -> None:
@@ -324,6 +356,7 @@ def _records(path: Path, limit: Optional[int]):
         _fail(str(exc))
 
 
+
 RECORDS_HELP = "Records written by `shinbun run`: JSONL (.gz/.zst too; - for stdin) or Parquet."
 
 
@@ -332,10 +365,10 @@ RECORDS_HELP = "Records written by `shinbun run`: JSONL (.gz/.zst too; - for std
 def view(
     records: Annotated[Path, typer.Argument(help=RECORDS_HELP, show_default=False)],
     output: Annotated[Path, typer.Option("-o", "--output", help="The HTML file to write.")],
-    limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N records.")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Only the first N records.")] = None,
     label: Annotated[Optional[list[str]], typer.Option("--label", help="Keep only entities with this label, and articles that have one (repeat or comma-separate).")] = None,
     query: Annotated[Optional[str], typer.Option("--query", help="Keep only articles whose id, title, text or an entity contains TEXT.")] = None,
-    top: Annotated[int, typer.Option("--top", help="Top entities per label in the overview.")] = 10,
+    top: Annotated[int, typer.Option("--top", min=1, help="Top entities per label in the overview.")] = 10,
     max_articles: Annotated[int, typer.Option("--max-articles", min=0, help="Embed the bodies of the first N records kept (0: all); the overview and corpus views count every record.")] = 1000,
     aliases: Annotated[Optional[Path], typer.Option("--aliases", help="TSV of form<TAB>key lines that merge entity keys in the corpus views.")] = None,
 ) -> None:
@@ -362,7 +395,7 @@ def entities(
     records: Annotated[Path, typer.Argument(help=RECORDS_HELP, show_default=False)],
     output: Annotated[str, typer.Option("-o", "--output", help="Output .parquet, .csv or .jsonl (- for CSV on stdout).")] = "-",
     aggregate: Annotated[bool, typer.Option("--aggregate", help="One row per (label, cross-script entity key) with article and mention counts.")] = False,
-    limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N records.")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Only the first N records.")] = None,
     by: Annotated[Optional[str], typer.Option("--by", help="Articles and mentions per entity key and day, week, month or auto (from the corpus's span); RECORDS may be a `shinbun db` file.")] = None,
     aliases: Annotated[Optional[Path], typer.Option("--aliases", help="With --by: TSV of form<TAB>key lines that merge entity keys.")] = None,
     label: Annotated[Optional[list[str]], typer.Option("--label", help="Keep only entities with this label (repeat or comma-separate).")] = None,
@@ -385,6 +418,12 @@ def entities(
     if not aggregate and (min_articles != 1 or sort != "articles"):
         _fail("--min-articles and --sort apply to --aggregate")
     langs = [x.strip() for item in (lang or []) for x in item.split(",") if x.strip()] or None
+    from pipeline.record import LANGS
+
+    known = ("zh", *LANGS)  # zh: both scripts (pipeline.report.tables.select)
+    unknown = [x for x in langs or () if x not in known]
+    if unknown:  # a typo or another spelling (zh-CN, ZH) would select nothing and exit 0
+        _fail(f"unknown language {', '.join(unknown)}: the record languages are {', '.join(known)}")
     recs = select(_records(records, limit), _split_labels(label), langs)
     try:
         if aggregate:
@@ -402,8 +441,8 @@ def entities(
 def stats(
     records: Annotated[Path, typer.Argument(help=RECORDS_HELP, show_default=False)],
     as_json: Annotated[bool, typer.Option("--json", help="Print the numbers as JSON.")] = False,
-    top: Annotated[int, typer.Option("--top", help="Top entities per label.")] = 10,
-    limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N records.")] = None,
+    top: Annotated[int, typer.Option("--top", min=1, help="Top entities per label.")] = 10,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Only the first N records.")] = None,
 ) -> None:
     """Overview numbers of a records file: articles, characters, languages, errors, entities per label, top entities."""
     import orjson
@@ -520,7 +559,7 @@ def db_command(
     aliases: Annotated[Optional[Path], typer.Option("--aliases", help="TSV of form<TAB>key lines that merge entity keys.")] = None,
     sentences: Annotated[bool, typer.Option("--sentences", help="Also a table of sentence spans.")] = False,
     memory_limit: Annotated[str, typer.Option("--memory-limit", help="DuckDB's memory limit; beyond it DuckDB spills to disk.")] = "512MB",
-    limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N records.")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Only the first N records.")] = None,
 ) -> None:
     """Load records into a DuckDB file: articles, mentions, clusters, entities, views for time, co-occurrence, KWIC (docs/corpus.md)."""
     from pipeline.report.db import DatabaseError, load

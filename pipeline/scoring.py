@@ -135,13 +135,15 @@ class GoldError(ValueError):
 
 def _check_gold(rec: object) -> str | None:
     """What is wrong with a parsed gold record, or None: an object with a string ``text`` and
-    ``entities`` (if any) whose ``start`` / ``end`` are code-point offsets into it, with a label."""
+    ``entities`` (a list, maybe empty) whose ``start`` / ``end`` are code-point offsets into it, with a label."""
     if not isinstance(rec, dict):
         return "not a JSON object"
     text = rec.get("text")
     if not isinstance(text, str):
         return "no string 'text'"
-    ents = rec.get("entities", [])
+    if "entities" not in rec:  # an input article, or a records file: scoring it would give zeros
+        return "no 'entities' list (a gold record lists its entities, [] for none)"
+    ents = rec["entities"]
     if not isinstance(ents, list):
         return "'entities' is not a list"
     for k, e in enumerate(ents):

@@ -227,6 +227,30 @@ def test_an_unwritable_summary_file_is_one_line(tmp_path):
     assert len((tmp_path / "o.jsonl").read_bytes().splitlines()) == 1
 
 
+def test_a_named_field_that_no_record_has_is_refused(tmp_path):
+    """--id-field / --date-field / --title-field / --lang-field with a typo would give made-up ids
+    or no dates, status 0; the first records are looked at before the run."""
+    from tests.conftest import LIGHT_CONFIG
+
+    cfg = tmp_path / "light.toml"
+    cfg.write_text(LIGHT_CONFIG, encoding="utf-8")
+    src = tmp_path / "n.csv"
+    src.write_text("doc,content,day\nn1,東京で地震。,2024-05-08\nn2,北京下雪。,2024-05-09\n", encoding="utf-8")
+    common = ("-c", cfg, "--workers", "1", "-o", tmp_path / "o.jsonl", "--quiet", "--text-field", "content")
+    ok = shinbun("run", src, *common, "--id-field", "doc", "--date-field", "day")
+    assert ok.returncode == 0, ok.stderr
+    assert [json.loads(x)["published"] for x in (tmp_path / "o.jsonl").read_bytes().splitlines()] == ["2024-05-08", "2024-05-09"]
+    r = shinbun("run", src, *common, "--id-field", "doc", "--date-field", "date")
+    assert r.returncode == 2
+    assert r.stderr == "shinbun: error: --date-field 'date': no record has such a field (the first 2 records have content, day, doc)\n"
+    jsonl = tmp_path / "a.jsonl"
+    jsonl.write_text('{"id": "a", "text": "東京で地震。", "headline": "h"}\n', encoding="utf-8")
+    r = shinbun("run", jsonl, "-c", cfg, "--workers", "1", "-o", tmp_path / "o.jsonl", "--title-field", "heading")
+    assert r.returncode == 2
+    assert r.stderr == "shinbun: error: --title-field 'heading': no record has such a field (the first record has headline, id, text)\n"
+    assert shinbun("run", jsonl, "-c", cfg, "--workers", "1", "-o", tmp_path / "o.jsonl", "--title-field", "headline").returncode == 0
+
+
 def test_version_and_honest_workers_help():
     from pipeline import __version__
 

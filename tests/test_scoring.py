@@ -206,6 +206,7 @@ def test_eval_of_an_empty_gold_file_fails(tmp_path):
     ('["a list"]', "not a gold record: not a JSON object"),
     ('{"id": "x", "entities": []}', "not a gold record: no string 'text'"),
     ('{"text": "abc", "entities": {}}', "not a gold record: 'entities' is not a list"),
+    ('{"id": "a", "text": "abc"}', "not a gold record: no 'entities' list (a gold record lists its entities, [] for none)"),
     ('{"text": "abc", "entities": [{"start": 0, "end": 2}]}', "not a gold record: entity 0 has no string 'label'"),
     ('{"text": "abc", "entities": [{"start": 1, "end": 4, "label": "ORG"}]}',
      "not a gold record: entity 0: start 1 / end 4 are not offsets of a span of the text (3 characters)"),

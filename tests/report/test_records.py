@@ -193,3 +193,24 @@ def test_db_output_problems_are_one_line(outputs, tmp_path):
     r = shinbun("db", outputs / "r.jsonl", "-o", tmp_path / "x.duckdb", "--memory-limit", "lots")
     assert r.returncode == 2 and r.stderr.startswith("shinbun: error: --memory-limit 'lots': ") and len(r.stderr.splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def test_selections_that_cannot_match_are_refused(outputs, tmp_path):
+    """A language spelled otherwise than in the records, or a --limit / --top below 1, would
+    select nothing (or all but one) and exit 0."""
+    r = shinbun("entities", outputs / "r.jsonl", "--lang", "ja,zh-CN")
+    assert r.returncode == 2
+    assert r.stderr == "shinbun: error: unknown language zh-CN: the record languages are zh, ja, zh-Hans, zh-Hant, und\n"
+    ok = shinbun("entities", outputs / "r.jsonl", "--lang", "zh", "-o", tmp_path / "zh.csv")
+    assert ok.returncode == 0 and int(ok.stderr.split()[2]) > 0
+    for cmd in (("stats", outputs / "r.jsonl", "--limit", "0"), ("stats", outputs / "r.jsonl", "--top", "-1"),
+                ("view", outputs / "r.jsonl", "-o", tmp_path / "v.html", "--limit", "-1")):
+        r = shinbun(*cmd)
+        assert r.returncode == 2 and "Invalid value" in r.stderr, cmd
+
+
+def test_a_first_line_that_is_no_json_object_refuses_the_file(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(b'[{"id": "a", "text": "x", "entities": []}]\n')
+    with pytest.raises(RecordsFormatError, match=re.escape(f"{path} is not a records file: line 1 is an array, not a JSON object")):
+        iter_records(path)

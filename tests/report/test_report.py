@@ -122,15 +122,15 @@ def test_reader_compressed_and_untrusted(tmp_path, records_file):
     assert [(r.id, r.text, len(r.entities)) for r in iter_records(zst)][:4] == plain[:4]
     assert [r.id for r in iter_records(zst)][4] == "r.jsonl.zst:5"
     odd = tmp_path / "odd.jsonl"
-    odd.write_bytes(b'[1,2]\n{"id": 7, "text": "ab\\ud800c", "entities": [{"start": 0, "end": 9, "label": "ORG"},'
+    odd.write_bytes(b'{"id": 7, "text": "ab\\ud800c", "entities": [{"start": 0, "end": 9, "label": "ORG"},'
                     b' {"start": "0", "end": 1, "label": "ORG"}, {"start": 0, "end": 2, "label": "ORG", "text": "ab"}],'
-                    b' "boilerplate": "x", "body": [5, 1]}\n\n{"id": "x", "lang": 3}\n\xff\xfe\n{"id": "art", "text": "an article"}\n')
+                    b' "boilerplate": "x", "body": [5, 1]}\n[1,2]\n{"id": "x", "lang": 3}\n\n\xff\xfe\n{"id": "art", "text": "an article"}\n')
     recs = list(iter_records(odd))
-    assert [r.id for r in recs] == ["odd.jsonl:1", "7", "x", "odd.jsonl:5", "art"]
-    assert recs[0].error["type"] == "InvalidRecord" and recs[2].error["type"] == "InvalidRecord"
+    assert [r.id for r in recs] == ["7", "odd.jsonl:2", "x", "odd.jsonl:5", "art"]
+    assert recs[1].error["type"] == "InvalidRecord" and recs[2].error["type"] == "InvalidRecord"
     assert recs[3].error["type"] in ("UnicodeDecodeError", "JSONDecodeError")
     assert recs[4].error == {"stage": "read", "type": "NotARecord", "message": NOT_A_RECORD}
-    r = recs[1]
+    r = recs[0]
     assert r.text == "ab\ufffdc" and r.body == (0, 4) and r.invalid_entities == 2
     assert [(e.start, e.end, e.text) for e in r.entities] == [(0, 2, "ab")]
 
