@@ -17,10 +17,13 @@ from __future__ import annotations
 import hashlib
 import inspect
 import tomllib
+import types
+import typing
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import catalogue
 import orjson
@@ -155,10 +158,96 @@ def build(reg: catalogue.Registry, spec: dict[str, Any], what: str) -> Any:
     except catalogue.RegistryError:
         known = ", ".join(sorted(reg.get_all())) or "none"
         raise ConfigError(f"{what}: unknown factory {name!r} (known: {known})") from None
-    # the arguments are checked against the factory's signature before the call, so that a
-    # TypeError raised inside the factory (a bug) is not reported as a config mistake
+    # the arguments are checked against the factory's signature (names, then the types its
+    # annotations give) before the call, so that a TypeError raised inside the factory (a bug) is
+    # not reported as a config mistake; a ValueError from the factory is a bad argument value
     try:
-        inspect.signature(factory).bind(**args)
+        signature = inspect.signature(factory)
+        signature.bind(**args)
     except TypeError as exc:
         raise ConfigError(f"{what}: bad arguments for {name!r}: {exc}") from None
-    return factory(**args)
+    named = {p.name for p in signature.parameters.values() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    check_types(factory, {k: v for k, v in args.items() if k in named}, what)
+    try:
+        return factory(**args)
+    except ValueError as exc:  # ConfigError included
+        message = str(exc)
+        # "[[recognizers]] #3 style_alpha must be ...", as check_type says it; else "WHAT: message"
+        sep = " " if message.split(" ", 1)[0] in args else ": "
+        raise ConfigError(f"{what}{sep}{message}") from None
+
+
+# -- type checks of settings --------------------------------------------------------------------
+# A setting of the wrong type is refused, never coerced: `emit_tokens = "false"` (or `--set
+# pipeline.emit_tokens=False`, which is not TOML and so reads as the string "False") would
+# otherwise be true. The expected types are the annotations of the factory or dataclass that
+# takes the settings; an annotation not understood here accepts anything.
+
+_VALUE_KINDS = ((bool, "a boolean"), (int, "an integer"), (float, "a float"), (str, "a string"),
+                ((list, tuple), "a list"), (dict, "a table"))
+
+
+def _kind(value: Any) -> str:
+    return next((name for t, name in _VALUE_KINDS if isinstance(value, t)), f"a {type(value).__name__}")
+
+
+def _alternatives(hint: Any) -> list[Any]:
+    """The members of a union, ``None`` left out (TOML has no null); ``[hint]`` otherwise."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return [a for a in typing.get_args(hint) if a is not type(None)]
+    return [hint]
+
+
+def _fits(value: Any, hint: Any) -> bool:
+    """Whether ``value`` has the type ``hint``, by pydantic's strict validation (no coercion: the
+    string "false" is no boolean, 1.0 no integer); a hint pydantic cannot use accepts anything."""
+    import pydantic
+
+    try:
+        adapter = pydantic.TypeAdapter(hint)
+    except pydantic.PydanticSchemaGenerationError:
+        return True
+    try:
+        adapter.validate_python(value, strict=True)
+    except pydantic.ValidationError:
+        return False
+    return True
+
+
+def _describe(hint: Any, plural: bool = False) -> str:
+    alternatives = _alternatives(hint)
+    if len(alternatives) != 1 or alternatives[0] is not hint:
+        return " or ".join(_describe(a, plural) for a in alternatives)
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    simple = {bool: ("true or false", "booleans"), int: ("an integer", "integers"), float: ("a number", "numbers"),
+              str: ("a string", "strings")}
+    if hint in simple:
+        return simple[hint][plural]
+    if origin is Literal:
+        return ("" if plural else "one of ") + ", ".join(map(str, args))
+    if origin in (list, tuple, Sequence):
+        return "lists" if plural else "a list" + (f" of {_describe(args[0], True)}" if args else "")
+    if origin in (dict, Mapping):
+        return "tables" if plural else "a table" + (f" of {_describe(args[1], True)}" if args else "")
+    return getattr(hint, "__name__", str(hint))
+
+
+def check_type(value: Any, hint: Any, where: str, key: str) -> None:
+    """ConfigError unless ``value`` has the type ``hint`` (bool, int, float, str, a ``Literal``
+    of strings, a list or table of those, a union of them), naming the setting, the type and the
+    value: ``[pipeline] emit_tokens must be true or false, got 'False' (a string)``."""
+    if not _fits(value, hint):
+        kind = "" if isinstance(value, (list, tuple, dict)) else f" ({_kind(value)})"
+        raise ConfigError(f"{where} {key}".lstrip() + f" must be {_describe(hint)}, got {value!r}{kind}")
+
+
+def check_types(target: Callable[..., Any] | type, settings: Mapping[str, Any], where: str) -> None:
+    """:func:`check_type` for each of ``settings`` that ``target`` (a function or a dataclass)
+    annotates."""
+    try:
+        hints = typing.get_type_hints(target)
+    except (NameError, TypeError):  # annotations that cannot be resolved are not checked
+        return
+    for key, value in settings.items():
+        if key in hints:
+            check_type(value, hints[key], where, key)

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from pipeline import __version__
-from pipeline.config import Config, ConfigError, build, load_config, registry
+from pipeline.config import Config, ConfigError, build, check_type, check_types, load_config, registry
 from pipeline.io import html as web_html
 from pipeline.record import SCHEMA_VERSION, Article, Document, InputError, Span
 from pipeline.serialize import error_record, to_record
@@ -40,20 +40,29 @@ class StageError(Exception):
         self.exc = exc
 
 
+LangTag = Literal["ja", "zh", "zh-Hans", "zh-Hant", "und"]
+LANG_FILTER_TAGS: tuple[str, ...] = get_args(LangTag)
+
+
 @dataclass(slots=True)
 class Settings:
+    """The ``[pipeline]`` table; the annotations are the types a config must give (checked)."""
+
     emit_tokens: bool = True
     detect_boilerplate: bool = True
     entities_in_boilerplate: bool = False
     # Analyse only articles in these languages (ja, zh, zh-Hans, zh-Hant, und; zh = both scripts);
     # empty: all. Others become SkippedLanguage error records, or with keep_other_langs, `und`
     # records without analysis (docs/web-archives.md).
-    langs: list[str] = field(default_factory=list)
+    langs: list[LangTag] = field(default_factory=list)
     keep_other_langs: bool = False
 
 
-LANG_FILTER_TAGS = ("ja", "zh", "zh-Hans", "zh-Hant", "und")
-WEB_SETTINGS = {"html_hash"}
+WEB_SETTINGS = {"html_hash": bool}
+# The config's top-level keys: [input] is read by the runners (pipeline.runners.local.input_fields).
+CONFIG_SECTIONS = ("input", "pipeline", "recognizers", "tokenizers", "web")
+# [tokenizers.LANG]: the languages a document can have that get tokens ("zh" serves both scripts).
+TOKENIZER_LANGS = ("ja", "zh", "zh-Hans", "zh-Hant")
 
 
 class Pipeline:
@@ -61,19 +70,29 @@ class Pipeline:
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        p = config.section("pipeline")
-        unknown = set(p) - {"emit_tokens", "detect_boilerplate", "entities_in_boilerplate", "langs", "keep_other_langs"}
+        # A config never turns a part off silently: unknown keys (a misspelt section or setting,
+        # a tokenizer for no language) and settings of the wrong type are refused.
+        unknown = sorted(set(config.data) - set(CONFIG_SECTIONS))
         if unknown:
-            raise ConfigError(f"[pipeline]: unknown setting(s) {sorted(unknown)}")
+            raise ConfigError(f"unknown config section(s) {unknown} (known: {', '.join(CONFIG_SECTIONS)})")
+        p = config.section("pipeline")
+        known = Settings.__dataclass_fields__
+        unknown = sorted(set(p) - set(known))
+        if unknown:
+            raise ConfigError(f"[pipeline]: unknown setting(s) {unknown} (known: {', '.join(known)})")
+        check_types(Settings, p, "[pipeline]")
         self.settings = Settings(**p)
-        langs = self.settings.langs
-        if not isinstance(langs, list) or any(tag not in LANG_FILTER_TAGS for tag in langs):
-            raise ConfigError(f"[pipeline] langs must be a list of {', '.join(LANG_FILTER_TAGS)}, got {langs!r}")
         web = config.section("web")
-        if set(web) - WEB_SETTINGS:
-            raise ConfigError(f"[web]: unknown setting(s) {sorted(set(web) - WEB_SETTINGS)}")
-        self.html_hash = bool(web.get("html_hash", False))
+        unknown = sorted(set(web) - set(WEB_SETTINGS))
+        if unknown:
+            raise ConfigError(f"[web]: unknown setting(s) {unknown} (known: {', '.join(WEB_SETTINGS)})")
+        for key, value in web.items():
+            check_type(value, WEB_SETTINGS[key], "[web]", key)
+        self.html_hash = web.get("html_hash", False)
         toks = config.section("tokenizers")
+        unknown = sorted(set(toks) - set(TOKENIZER_LANGS))
+        if unknown:
+            raise ConfigError(f"[tokenizers]: unknown language(s) {unknown} (known: {', '.join(TOKENIZER_LANGS)})")
         self.tokenizers = {lang: build(registry.tokenizers, spec, f"[tokenizers.{lang}]") for lang, spec in toks.items()}
         specs = config.data.get("recognizers")
         if specs is None:

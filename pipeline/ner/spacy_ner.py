@@ -158,7 +158,7 @@ def resolve_model_path(model: str | Path) -> Path:
     raise ConfigError(f"no spaCy NER model at {model!s} (nor {cand})")
 
 def _check_unit_interval(name: str, value: float) -> None:
-    if not 0.0 <= value <= 1.0:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
         raise ConfigError(f"{name} must be within [0, 1], not {value!r}")
 
 class SpacyNER:

@@ -18,9 +18,9 @@ import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Protocol
+from typing import Literal, Protocol, get_args
 
-from pipeline.config import registry
+from pipeline.config import ConfigError, registry
 from pipeline.numeric import find_numeric
 from pipeline.record import LABELS, Document, Entity, Span
 
@@ -32,12 +32,21 @@ class EntityRecognizer(Protocol):
     def __call__(self, doc: Document) -> list[Entity]: ...
 
 
+# The languages a recogniser's ``langs`` may name: those of the documents that reach the
+# recognisers (``und`` documents never do); "zh" is both scripts, as in [pipeline] langs.
+RecognizerLang = Literal["ja", "zh", "zh-Hans", "zh-Hant"]
+RECOGNIZER_LANGS: tuple[str, ...] = get_args(RecognizerLang)
+
+
 class LangFiltered:
-    """Runs a recogniser only on the languages it was built for."""
+    """Runs a recogniser only on the languages it was built for (``langs``; empty or None: all)."""
 
     def __init__(self, inner: EntityRecognizer, langs: Sequence[str] | None) -> None:
+        if langs and (isinstance(langs, str) or any(tag not in RECOGNIZER_LANGS for tag in langs)):
+            raise ConfigError(f"langs must be a list of {', '.join(RECOGNIZER_LANGS)}, got {langs!r}")
         self.inner = inner
-        self.langs = frozenset(langs) if langs else None
+        expanded = {tag for lang in langs or () for tag in (("zh-Hans", "zh-Hant") if lang == "zh" else (lang,))}
+        self.langs = frozenset(expanded) if expanded else None
         self.name = inner.name
         self.version = getattr(inner, "version", "")
 
@@ -218,26 +227,27 @@ class JiebaPosBaseline:
 
 
 
+# The factories' annotations are the types a config must give (checked by pipeline.config.build).
 @registry.recognizers.register("numeric")
-def make_numeric(langs: Sequence[str] | None = None) -> LangFiltered:
+def make_numeric(langs: Sequence[RecognizerLang] | None = None) -> LangFiltered:
     return LangFiltered(NumericRules(), langs)
 
 
 @registry.recognizers.register("unidic_proper_nouns")
-def make_unidic(langs: Sequence[str] | None = ("ja",)) -> LangFiltered:
+def make_unidic(langs: Sequence[RecognizerLang] | None = ("ja",)) -> LangFiltered:
     return LangFiltered(UnidicProperNouns(), langs)
 
 
 @registry.recognizers.register("jieba_pos")
-def make_jieba_pos(langs: Sequence[str] | None = ("zh-Hans", "zh-Hant")) -> LangFiltered:
+def make_jieba_pos(langs: Sequence[RecognizerLang] | None = ("zh-Hans", "zh-Hant")) -> LangFiltered:
     return LangFiltered(JiebaPosBaseline(), langs)
 
 
 @registry.recognizers.register("spacy_ner")
 def make_spacy_ner(
     model: str,
-    model_lang: str,
-    langs: Sequence[str] | None = None,
+    model_lang: Literal["ja", "zh"],
+    langs: Sequence[RecognizerLang] | None = None,
     second_network: bool = True,
     cascade_threshold: float | None = None,
     style_alpha: float | None = None,
@@ -253,10 +263,19 @@ def make_spacy_ner(
 
 
 @registry.recognizers.register("transformers")
-def make_transformers(model: str, langs: Sequence[str] | None = None, **kwargs) -> LangFiltered:
-    # Optional backend (pip install shinbun[transformers]); imported only when configured.
+def make_transformers(model: str, langs: Sequence[RecognizerLang] | None = None, **kwargs) -> LangFiltered:
+    # Optional backend (pip install shinbun[transformers]); the module imports no torch, and the
+    # model is loaded on the first article, so the arguments are checked here, before any of it.
+    import inspect
+
+    from pipeline.config import check_types
     from pipeline.ner.transformers_ner import TransformersNER
 
+    try:
+        inspect.signature(TransformersNER).bind(model=model, **kwargs)
+    except TypeError as exc:
+        raise ConfigError(f"bad arguments for 'transformers': {exc}") from None
+    check_types(TransformersNER.__init__, kwargs, "")
     return LangFiltered(TransformersNER(model=model, **kwargs), langs)
 
 
