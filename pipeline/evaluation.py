@@ -23,8 +23,8 @@ from pipeline.scoring import gold_tuples, micro_f1_interval, read_gold, score
 
 
 class EvaluationError(ValueError):
-    """Nothing could be scored: the gold file has no record, or the pipeline turned every record
-    into an error record."""
+    """Nothing could be scored: the gold file has no record, the config has no recogniser, or the
+    pipeline turned every record into an error record."""
 
 
 def parse_label_map(spec: str | None) -> dict[str, str]:
@@ -47,6 +47,8 @@ def predict_gold(
     """(gold record, the pipeline's record of its text) for each gold record, the pipeline set up
     for scoring (no boilerplate detection, no tokens in the records)."""
     nlp = load(config, overrides={"pipeline.detect_boilerplate": False, "pipeline.emit_tokens": False})
+    if not nlp.recognizers:  # `recognizers = []` runs on purpose, but scoring it can only give zeros
+        raise EvaluationError("the config has no recogniser (recognizers = []): there is nothing to score")
     for i, g in enumerate(islice(read_gold(gold_path), limit)):
         yield g, nlp.process(Article(id=str(g.get("id", i)), text=g["text"], lang=g.get("lang")))
 

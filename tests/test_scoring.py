@@ -201,6 +201,21 @@ def test_eval_of_an_empty_gold_file_fails(tmp_path):
     assert out.exit_code == 2 and out.stderr == f"shinbun: error: {gold}: no gold record to score\n"
 
 
+def test_eval_without_recognisers_fails(tmp_path):
+    """`recognizers = []` is a legitimate run (no entities, on purpose) but scores only zeros."""
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text('{"text": "東京で地震。", "entities": [{"start": 0, "end": 2, "label": "LOC"}]}\n', encoding="utf-8")
+    cfg = tmp_path / "none.toml"
+    cfg.write_text("recognizers = []\n", encoding="utf-8")
+    out = CliRunner().invoke(app, ["eval", "--gold", str(gold), "-c", str(cfg)])
+    assert out.exit_code == 2
+    assert out.stderr == "shinbun: error: the config has no recogniser (recognizers = []): there is nothing to score\n"
+
+
 @pytest.mark.parametrize(("line", "problem"), [
     ("{broken", "not JSON ("),
     ('["a list"]', "not a gold record: not a JSON object"),

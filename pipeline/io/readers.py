@@ -251,7 +251,8 @@ def _expand(path: Path) -> Iterator[Path]:
 
 
 def check_inputs(paths: Iterable[str | Path]) -> list[Path]:
-    """Fail early (a fatal error) on input paths that do not exist or cannot be read."""
+    """Fail early (a fatal error) on input paths that do not exist or cannot be read, and on
+    folders without a (non-hidden) file."""
     checked = []
     for p in paths:
         path = Path(p)
@@ -262,6 +263,8 @@ def check_inputs(paths: Iterable[str | Path]) -> list[Path]:
             raise InputPathError(f"input not found: {path}")
         if not os.access(path, os.R_OK):
             raise InputPathError(f"input not readable: {path}")
+        if path.is_dir() and next(_expand(path), None) is None:  # it would add nothing, and say nothing
+            raise InputPathError(f"input folder {path} holds no file")
         checked.append(path)
     return checked
 
