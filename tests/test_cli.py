@@ -214,6 +214,19 @@ def test_run_never_reads_or_overwrites_its_own_output(tmp_path):
             assert r.stderr.startswith("0 articles, 0 errors") and "resumed: 2 records were already in the output" in r.stderr
 
 
+def test_an_input_folder_without_a_file_is_refused(tmp_path):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "hidden").mkdir()
+    (tmp_path / "hidden" / ".DS_Store").write_bytes(b"x")
+    src = tmp_path / "a.jsonl"
+    src.write_text('{"id":"a","text":"東京で地震。"}\n', encoding="utf-8")
+    for folder in ("empty", "hidden"):
+        r = shinbun("run", src, tmp_path / folder, "-o", tmp_path / "o.jsonl")
+        assert r.returncode == 2
+        assert r.stderr == f"shinbun: error: input folder {tmp_path / folder} holds no file\n"
+    assert not (tmp_path / "o.jsonl").exists()
+
+
 def test_an_unwritable_summary_file_is_one_line(tmp_path):
     from tests.conftest import LIGHT_CONFIG
 
