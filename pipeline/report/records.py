@@ -268,21 +268,28 @@ def iter_records(path: str | Path, limit: int | None = None) -> Iterator[Record]
     return _iter_jsonl(fh, name, shown, limit, first)
 
 
-def _first_record(fh: BinaryIO, name: str, shown: str) -> tuple[int, Record]:
-    """The first non-blank line's record (and the lines read to reach it), read before anything
-    is written: a file of input articles (``shinbun view articles.jsonl``, before ``shinbun run``)
-    is refused at once rather than read as records without entities, and so is a file without a
-    record (empty or blank lines only), which would otherwise give an empty report and exit 0."""
-    lineno = 0
+def _numbered_lines(fh: BinaryIO, shown: str, last: int) -> Iterator[tuple[int, bytes]]:
+    """The lines after line ``last``, numbered; a truncated or corrupt compressed stream raises
+    :class:`RecordsFormatError` naming the last line read."""
     lines = iter(fh)
+    lineno = last
     while True:
         try:
             raw = next(lines, None)
         except _CORRUPT_STREAM as exc:
             raise _unreadable(shown, lineno, exc) from None
         if raw is None:
-            break
+            return
         lineno += 1
+        yield lineno, raw
+
+
+def _first_record(fh: BinaryIO, name: str, shown: str) -> tuple[int, Record]:
+    """The first non-blank line's record (and the lines read to reach it), read before anything
+    is written: a file of input articles (``shinbun view articles.jsonl``, before ``shinbun run``)
+    is refused at once rather than read as records without entities, and so is a file without a
+    record (empty or blank lines only), which would otherwise give an empty report and exit 0."""
+    for lineno, raw in _numbered_lines(fh, shown, 0):
         if raw.strip():
             # Its first line must be a JSON object: a pretty-printed or array file, or a file of
             # broken lines, would otherwise be read as nothing but error records.
@@ -307,15 +314,9 @@ def _iter_jsonl(fh: BinaryIO, name: str, shown: str, limit: int | None, first: t
         lineno, rec = first
         yield rec
         count = 1
-        lines = iter(fh)
-        while limit is None or count < limit:
-            try:
-                raw = next(lines, None)
-            except _CORRUPT_STREAM as exc:
-                raise _unreadable(shown, lineno, exc) from None
-            if raw is None:
+        for lineno, raw in _numbered_lines(fh, shown, lineno):
+            if limit is not None and count >= limit:
                 break
-            lineno += 1
             if not raw.strip():
                 continue
             count += 1
