@@ -121,6 +121,7 @@ def run(
     address: Annotated[Optional[str], typer.Option("--address", help="Ray cluster address (with --engine ray); default: RAY_ADDRESS or a local instance.")] = None,
     ray_format: Annotated[str, typer.Option("--ray-format", help="Output format with --engine ray: jsonl or parquet (sharded layout also jsonl.gz, jsonl.zst).")] = "jsonl",
     max_error_rate: Annotated[Optional[float], typer.Option("--max-error-rate", min=0.0, max=1.0, help="Exit with status 3 when more than this share of the records are error records (e.g. 0.05). Status 3 also when every record is one.", show_default=False)] = None,
+    allow_empty: Annotated[bool, typer.Option("--allow-empty", help="An input without any record is not a failure (exit 0 instead of 3), e.g. a day without news in a scheduled job.")] = False,
     shards: Annotated[Optional[bool], typer.Option("--shards/--no-shards", help="With --engine ray: one output shard per input file, read and written by the workers (default: when there are several input files, a glob or a URI); see docs/ray.md.")] = None,
 ) -> None:
     """Process articles and write one JSON record per input article (errors included, in input order)."""
@@ -157,6 +158,10 @@ def run(
         Pipeline(cfg)  # build once here so a bad config fails fast, before any worker starts
         if engine != "ray":
             _check_named_fields(inputs, input_fields(cfg))
+        if summary_json is not None:
+            from pipeline.io.readers import refuse_overwriting_inputs
+
+            refuse_overwriting_inputs(inputs, [output, errors, summary_json])
     except (ConfigError, InputPathError) as exc:
         _fail(str(exc))
     if engine not in ("local", "ray"):
@@ -174,10 +179,10 @@ def run(
         except (ConfigError, InputPathError) as exc:
             _fail(str(exc))
         if summary_json is not None:
-            summary_json.write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+            _write_summary(summary_json, manifest)
         if not quiet:
             typer.echo(f"ray: {manifest.get('articles', 0)} articles, {manifest.get('errors', 0)} errors -> {output}", err=True)
-        _check_errors(manifest.get("articles", 0), manifest.get("errors", 0), max_error_rate)
+        _check_errors(manifest.get("articles", 0), manifest.get("errors", 0), max_error_rate, allow_empty=allow_empty)
         return
     n_workers = workers or os.cpu_count() or 1
     show, bar = _progress_printer(quiet)
@@ -197,15 +202,15 @@ def run(
     if not quiet:
         for line in summary.lines():
             typer.echo(line, err=True)
-    _check_errors(summary.articles, summary.errors, max_error_rate, summary.skipped)
+    _check_errors(summary.articles, summary.errors, max_error_rate, summary.skipped, allow_empty)
 
 
 def _check_named_fields(inputs: list[str], fields, sample: int = 100) -> None:
     """Exit 2 when a field named with --id-field, --date-field, --title-field, --lang-field (or
     [input] in the config) is in none of the first ``sample`` records: a typo there would give
     every record a made-up id, no date or no title, with no error and status 0. (--text-field is
-    not checked here: a wrong one makes every record an error record, status 3.) Standard input
-    is not read twice, so it is not checked."""
+    not checked here: a wrong one makes every record an error record, status 3.) Inputs that can
+    be read only once (standard input, a pipe) are not checked."""
     import itertools
 
     from pipeline.io.readers import DEFAULT_FIELDS, InputFields, read_articles
@@ -214,17 +219,18 @@ def _check_named_fields(inputs: list[str], fields, sample: int = 100) -> None:
     named = {opt: getattr(fields, f) for f, opt in (("id", "--id-field"), ("date", "--date-field"),
                                                     ("title", "--title-field"), ("lang", "--lang-field"))
              if getattr(fields, f) != getattr(DEFAULT_FIELDS, f)}
-    if not named or any(str(p) == "-" for p in inputs):
-        return
+    if not named or not all(Path(p).is_file() or Path(p).is_dir() for p in inputs):
+        return  # standard input, a pipe, /dev/stdin: they can be read only once
     # Every field but the text lands in Article.meta when the others are named so that none matches.
     probe = InputFields(text=fields.text, id="\0id", date="\0date", title="\0title", lang="\0lang", url="\0url")
     articles = [a for a in itertools.islice(read_articles(inputs, probe), sample) if isinstance(a, Article)]
     keys = {k for a in articles for k in a.meta}
     if not keys:  # text files, web pages: no fields to name
         return
+    keys.add(fields.text)
     for opt, name in named.items():
         if name not in keys:
-            seen = sorted(keys | {fields.text})
+            seen = sorted(keys)
             which = "the first record has" if len(articles) == 1 else f"the first {len(articles):,} records have"
             _fail(f"{opt} {name!r}: no record has such a field ({which} "
                   f"{', '.join(seen[:20])}{', ...' if len(seen) > 20 else ''})")
@@ -242,16 +248,18 @@ def _write_summary(path: Path, summary: dict) -> None:
 FAILED_RUN = 3  # the exit status of a run that wrote its output but whose records are (too many) errors
 
 
-def _check_errors(articles: int, errors: int, max_rate: Optional[float], skipped: int = 0) -> None:
-    """Exit with FAILED_RUN, one line on stderr, when the input held no record at all, when every
-    record is an error record, or when the share of error records is above ``max_rate``. (Written
-    even with --quiet: it is the failure.) ``skipped``: records a resumed run found already written;
-    a resumed run with nothing left to do is not a failure."""
+def _check_errors(articles: int, errors: int, max_rate: Optional[float], skipped: int = 0,
+                  allow_empty: bool = False) -> None:
+    """Exit with FAILED_RUN, one line on stderr, when the input held no record at all (unless
+    ``allow_empty``), when every record is an error record, or when the share of error records is
+    above ``max_rate``. (Written even with --quiet: it is the failure.) ``skipped``: records a
+    resumed run found already written; a resumed run with nothing left to do is not a failure."""
     total = articles + errors
     if total == 0:
-        if skipped:
+        if skipped or allow_empty:
             return
-        typer.echo("shinbun: error: the input holds no record (0 articles read): nothing was processed", err=True)
+        typer.echo("shinbun: error: the input holds no record (0 articles read): nothing was processed "
+                   "(--allow-empty if that can be right)", err=True)
         raise typer.Exit(code=FAILED_RUN)
     if errors == total:
         typer.echo(f"shinbun: error: all {total:,} records are error records (no article was processed)", err=True)
@@ -376,7 +384,7 @@ def view(
     from pipeline.report.html import write_report
 
     al = _load_aliases(aliases)
-    _not_an_input(output, [records])
+    _not_an_input(output, [records, aliases])
     recs = _records(records, limit)
     try:
         summary = write_report(recs, output, labels=_split_labels(label), query=query, top=top,
@@ -407,6 +415,8 @@ def entities(
     from pipeline.report.tables import SORTS, OutputFormatError, output_format, select, write_aggregate, write_mentions
 
     if by is not None:
+        if lang or label or aggregate:
+            _fail("--by counts every entity of every article: --lang, --label and --aggregate do not apply to it")
         return _entities_by(records, output, by, aliases, limit)
     try:
         output_format(output)
@@ -417,6 +427,8 @@ def entities(
         _fail(f"--sort must be one of {', '.join(SORTS)}, got {sort!r}")
     if not aggregate and (min_articles != 1 or sort != "articles"):
         _fail("--min-articles and --sort apply to --aggregate")
+    if aliases is not None:
+        _fail("--aliases applies to --by (and to view, db, cooccur and kwic)")
     langs = [x.strip() for item in (lang or []) for x in item.split(",") if x.strip()] or None
     from pipeline.record import LANGS
 
@@ -509,7 +521,7 @@ def _write_table(rows, columns, output: str, kinds: dict[str, str]) -> None:
         typer.echo(f"shinbun: wrote {n:,} rows to {output}", err=True)
 
 
-def _check_output(output: str, sources: list[Path]) -> None:
+def _check_output(output: str, sources: list[Optional[Path]]) -> None:
     from pipeline.report.tables import OutputFormatError, output_format
 
     try:
@@ -524,7 +536,7 @@ def _not_an_input(output, sources) -> None:
     from pipeline.io.readers import InputPathError, refuse_overwriting_inputs
 
     try:
-        refuse_overwriting_inputs(sources, [output])
+        refuse_overwriting_inputs([p for p in sources if p is not None], [output])
     except InputPathError as exc:
         _fail(str(exc))
 
@@ -532,7 +544,7 @@ def _not_an_input(output, sources) -> None:
 def _corpus_rows(sources: list[Path], aliases: Optional[Path], output: str, from_db, from_records, limit: Optional[int] = None):
     """Rows of a corpus question: ``from_db(connection)`` when ``sources`` is a DuckDB file, else
     ``from_records(records, aliases)``; fails before reading anything when ``output`` is unusable."""
-    _check_output(output, sources)
+    _check_output(output, [*sources, aliases])
     con = _corpus_source(sources, aliases)
     if con is not None:
         if limit is not None:
@@ -565,7 +577,7 @@ def db_command(
     from pipeline.report.db import DatabaseError, load
 
     al = _load_aliases(aliases)
-    _not_an_input(output, records)
+    _not_an_input(output, [*records, aliases])
     try:
         corpus = load(_records_of(records, limit), output, aliases=al, sentences=sentences, memory_limit=memory_limit)
     except (OSError, DatabaseError) as exc:

@@ -205,7 +205,7 @@ def _fits(value: Any, hint: Any) -> bool:
 
     try:
         adapter = pydantic.TypeAdapter(hint)
-    except pydantic.PydanticSchemaGenerationError:
+    except pydantic.PydanticUserError:  # an annotation pydantic cannot build a validator for
         return True
     try:
         adapter.validate_python(value, strict=True)

@@ -174,11 +174,15 @@ def test_exit_status_3_when_the_input_holds_no_record(tmp_path):
         src.write_bytes(content)
         r = shinbun("run", src, *common)
         assert r.returncode == 3, r.stderr
-        assert r.stderr.splitlines()[-1] == "shinbun: error: the input holds no record (0 articles read): nothing was processed"
+        assert r.stderr.splitlines()[-1] == ("shinbun: error: the input holds no record (0 articles read): nothing was "
+                                             "processed (--allow-empty if that can be right)")
+        allowed = shinbun("run", src, *common, "--allow-empty")
+        assert allowed.returncode == 0 and allowed.stderr.startswith("0 articles, 0 errors")
         assert out.read_bytes() == b""
     r = shinbun("run", "-", *common, "--quiet", input="")
     assert r.returncode == 3
-    assert r.stderr == "shinbun: error: the input holds no record (0 articles read): nothing was processed\n"
+    assert r.stderr == ("shinbun: error: the input holds no record (0 articles read): nothing was processed "
+                        "(--allow-empty if that can be right)\n")
     src = tmp_path / "one.jsonl"
     src.write_text('{"id":"a","text":"東京で地震。"}\n', encoding="utf-8")
     assert shinbun("run", src, *common).returncode == 0
@@ -202,9 +206,12 @@ def test_run_never_reads_or_overwrites_its_own_output(tmp_path):
     r = shinbun("run", src, "-c", cfg, "--workers", "1", "-o", src)
     assert r.returncode == 2 and src.read_bytes() == before
     assert r.stderr == f"shinbun: error: the output {src} is also an input: writing it would destroy the input; write to another file\n"
+    r = shinbun("run", src, "-c", cfg, "--workers", "1", "-o", tmp_path / "s.json", "--summary-json", src)
+    assert r.returncode == 2 and src.read_bytes() == before
+    assert r.stderr == f"shinbun: error: the output {src} is also an input: writing it would destroy the input; write to another file\n"
     r = shinbun("run", src, "-c", cfg, "--workers", "1", "-o", tmp_path / "o.jsonl", "--errors", tmp_path / "o.jsonl")
     assert r.returncode == 2
-    assert r.stderr == f"shinbun: error: {tmp_path / 'o.jsonl'} is named as two outputs (records and errors): give each its own file\n"
+    assert r.stderr == f"shinbun: error: {tmp_path / 'o.jsonl'} is named as two outputs: give each its own file\n"
     out = dumps / "out.jsonl"
     for extra in ((), ("--resume",), ()):
         r = shinbun("run", dumps, "-c", cfg, "--workers", "1", "-o", out, *extra)
@@ -223,7 +230,7 @@ def test_an_input_folder_without_a_file_is_refused(tmp_path):
     for folder in ("empty", "hidden"):
         r = shinbun("run", src, tmp_path / folder, "-o", tmp_path / "o.jsonl")
         assert r.returncode == 2
-        assert r.stderr == f"shinbun: error: input folder {tmp_path / folder} holds no file\n"
+        assert r.stderr == f"shinbun: error: input folder {tmp_path / folder} holds no file (hidden files are not read)\n"
     assert not (tmp_path / "o.jsonl").exists()
 
 
@@ -262,6 +269,13 @@ def test_a_named_field_that_no_record_has_is_refused(tmp_path):
     assert r.returncode == 2
     assert r.stderr == "shinbun: error: --title-field 'heading': no record has such a field (the first record has headline, id, text)\n"
     assert shinbun("run", jsonl, "-c", cfg, "--workers", "1", "-o", tmp_path / "o.jsonl", "--title-field", "headline").returncode == 0
+    # the text field is a field the records have; an input read once (a pipe) is not read ahead
+    both = shinbun("run", src, *common, "--id-field", "doc", "--title-field", "content")
+    assert both.returncode == 0, both.stderr
+    piped = shinbun("run", "/dev/stdin", "-c", cfg, "--workers", "1", "-o", tmp_path / "p.jsonl", "--id-field", "doc",
+                    input='{"doc": "d1", "text": "東京で地震。"}\n{"doc": "d2", "text": "北京下雪。"}\n')
+    assert piped.returncode == 0, piped.stderr
+    assert [json.loads(x)["id"] for x in (tmp_path / "p.jsonl").read_bytes().splitlines()] == ["d1", "d2"]
 
 
 def test_version_and_honest_workers_help():

@@ -13,7 +13,7 @@ import gzip
 import io
 import lzma
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import zstandard
 
@@ -47,13 +47,54 @@ def open_binary(path: str | Path) -> BinaryIO:
     if kind == "gzip":
         return gzip.open(p, "rb")  # type: ignore[return-value]
     if kind == "zstd":
-        # zstandard's reader has no readline; a BufferedReader gives line iteration
-        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(p.open("rb"), closefd=True))  # type: ignore[arg-type]
+        # a BufferedReader gives line iteration
+        return io.BufferedReader(_ZstdFrames(p.open("rb")))
     if kind == "bz2":
         return bz2.open(p, "rb")  # type: ignore[return-value]
     if kind == "xz":
         return lzma.open(p, "rb")  # type: ignore[return-value]
     return p.open("rb")
+
+
+class _ZstdFrames(io.RawIOBase):
+    """Decompressed bytes of a zstd file (one frame or several, as ``zstd`` and ``cat`` make them)
+    that raises ``EOFError`` when the file ends inside a frame, as gzip, bz2 and lzma do:
+    zstandard's ``stream_reader`` ends a truncated file silently, so a file cut short would read
+    as a shorter file with a torn last line."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.dec = zstandard.ZstdDecompressor().decompressobj()
+        self.pending = b""
+        self.pos = 0  # bytes of pending already read
+        self.started = False  # input seen since the current frame began
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self.pending:
+            chunk = self.raw.read(1 << 16)
+            if not chunk:
+                if self.started and not self.dec.eof:
+                    raise EOFError("zstd file ended before the end of its frame")
+                return 0
+            while chunk:
+                if self.dec.eof:  # the next frame
+                    self.dec = zstandard.ZstdDecompressor().decompressobj()
+                self.started = True
+                self.pending += self.dec.decompress(chunk)
+                chunk = self.dec.unused_data if self.dec.eof else b""
+        n = min(len(buffer), len(self.pending) - self.pos)
+        buffer[:n] = self.pending[self.pos:self.pos + n]
+        self.pos += n
+        if self.pos == len(self.pending):
+            self.pending, self.pos = b"", 0
+        return n
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
 
 
 def inner_suffix(path: str | Path) -> str:

@@ -264,7 +264,7 @@ def check_inputs(paths: Iterable[str | Path]) -> list[Path]:
         if not os.access(path, os.R_OK):
             raise InputPathError(f"input not readable: {path}")
         if path.is_dir() and next(_expand(path), None) is None:  # it would add nothing, and say nothing
-            raise InputPathError(f"input folder {path} holds no file")
+            raise InputPathError(f"input folder {path} holds no file (hidden files are not read)")
         checked.append(path)
     return checked
 
@@ -285,7 +285,7 @@ def refuse_overwriting_inputs(inputs: Iterable[str | Path], outputs: Iterable[st
     for i, (out, oid) in enumerate(zip(outs, ids)):
         for other, other_id in zip(outs[i + 1:], ids[i + 1:]):
             if out.resolve() == other.resolve() or (oid is not None and oid == other_id):
-                raise InputPathError(f"{out} is named as two outputs (records and errors): give each its own file")
+                raise InputPathError(f"{out} is named as two outputs: give each its own file")
         if oid is None:
             continue
         for p in inputs:

@@ -130,8 +130,6 @@ def load(records: Iterable[Record], path: str | Path, *, aliases: Aliases | None
 
     aliases = aliases or Aliases()
     final = Path(path)
-    if not final.parent.is_dir():
-        raise DatabaseError(f"cannot write {final}: no such folder {final.parent}")
     with replaced_on_success(final) as tmp:  # the old file stays until the new one is complete
         wal = tmp.with_name(tmp.name + ".wal")
         try:

@@ -304,7 +304,7 @@ def _first_record(fh: BinaryIO, name: str, shown: str) -> tuple[int, Record]:
                 raise RecordsFormatError(f"{shown} is not a records file: line {lineno} is {NOT_A_RECORD} "
                                          f"(run `shinbun run {shown} -o records.jsonl` first)")
             return lineno, rec
-    raise RecordsFormatError(f"{shown} holds no record (an empty file): nothing to read")
+    raise RecordsFormatError(f"{shown} holds no record (an empty file, or blank lines only): nothing to read")
 
 
 def _iter_jsonl(fh: BinaryIO, name: str, shown: str, limit: int | None, first: tuple[int, Record]) -> Iterator[Record]:
@@ -332,10 +332,29 @@ def _iter_parquet(path: Path, limit: int | None) -> Iterator[Record]:
         rows = iter_parquet_records(path)
     except ParquetRecordsError as exc:
         raise RecordsFormatError(f"{path}: {exc}; {_EXPECTED}") from None
+    rows = _checked_rows(rows, str(path))
     first = next(rows, None)
     if first is None:
         raise RecordsFormatError(f"{path} holds no record (a Parquet file with no row): nothing to read")
     return _parquet_records(itertools.chain((first,), rows), path.name, limit)
+
+
+def _checked_rows(rows: Iterator[dict[str, Any]], shown: str) -> Iterator[dict[str, Any]]:
+    """The rows; a file damaged past its footer (a column chunk that does not decode) raises
+    :class:`RecordsFormatError` naming the last row read."""
+    import pyarrow as pa
+
+    n = 0
+    while True:
+        try:
+            row = next(rows, None)
+        except (pa.ArrowException, OSError) as exc:
+            raise RecordsFormatError(f"{shown} cannot be read after row {n:,}: {type(exc).__name__}: {exc} "
+                                     "(the file is truncated or corrupt)") from None
+        if row is None:
+            return
+        n += 1
+        yield row
 
 
 def _parquet_records(rows: Iterator[dict[str, Any]], name: str, limit: int | None) -> Iterator[Record]:

@@ -616,7 +616,7 @@ def run(
     parallel: Iterator[tuple[int, bytes, Stats]] | None = None
     # The write of a record and its count are one step that an interrupt waits for.
     shield = _STOPPER if _STOPPER is not None else nullcontext()
-    refuse_overwriting_inputs(inputs, (output, errors))
+    refuse_overwriting_inputs(inputs, (output, errors))  # --summary-json: checked by the CLI
     try:
         skip = prepare_resume(output, config.hash) if resume else 0
         summary.skipped = skip

@@ -88,7 +88,7 @@ def test_a_file_without_records_is_refused_in_one_line(tmp_path):
     empty.write_bytes(b"")
     blank.write_bytes(gzip.compress(b"\n \n"))
     ParquetSink(rows0).close()
-    for path, why in ((empty, "an empty file"), (blank, "an empty file"), (rows0, "a Parquet file with no row")):
+    for path, why in ((empty, "an empty file, or blank lines only"), (blank, "an empty file, or blank lines only"), (rows0, "a Parquet file with no row")):
         with pytest.raises(RecordsFormatError, match=re.escape(f"{path} holds no record ({why}): nothing to read")):
             iter_records(path)
         for cmd in (("stats", path), ("entities", path, "-o", tmp_path / "m.csv"), ("view", path, "-o", tmp_path / "v.html"),
@@ -97,7 +97,7 @@ def test_a_file_without_records_is_refused_in_one_line(tmp_path):
             assert r.returncode == 2, (cmd, r.stderr)
             assert r.stderr == f"shinbun: error: {path} holds no record ({why}): nothing to read\n", cmd
     r = shinbun("stats", "-", input=None, stdin=open(empty, "rb"))
-    assert r.returncode == 2 and r.stderr == "shinbun: error: stdin holds no record (an empty file): nothing to read\n"
+    assert r.returncode == 2 and r.stderr == "shinbun: error: stdin holds no record (an empty file, or blank lines only): nothing to read\n"
     assert not any((tmp_path / n).exists() for n in ("m.csv", "v.html", "d.duckdb"))
 
 
@@ -133,6 +133,38 @@ def test_value_note_reaches_the_tables_and_the_report(tmp_path):
     assert dict(zip(MENTION_COLUMNS, row))["value_note"] == "vague amount"
     ents = article_data(r, {})["ents"]
     assert ents[0][12:] == ["CNY", None, "vague amount"]
+
+
+@pytest.mark.parametrize("suffix", [".zst", ".xz", ".bz2"])
+def test_a_records_file_cut_short_fails_whatever_its_compression(outputs, tmp_path, suffix):
+    """zstandard's stream reader ends a truncated file silently; shinbun's reader does not."""
+    import bz2
+    import lzma
+
+    import zstandard
+
+    compress = {".zst": zstandard.ZstdCompressor().compress, ".xz": lzma.compress, ".bz2": bz2.compress}[suffix]
+    raw = (outputs / "r.jsonl").read_bytes() * 8
+    whole, cut = tmp_path / f"whole.jsonl{suffix}", tmp_path / f"cut.jsonl{suffix}"
+    whole.write_bytes(compress(raw))
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    assert len(list(iter_records(whole))) == 8 * 14
+    with pytest.raises(RecordsFormatError, match=r"cut.jsonl\.\w+ cannot be read after line \d+: EOFError"):
+        list(iter_records(cut))
+    r = shinbun("view", cut, "-o", tmp_path / "v.html")
+    assert r.returncode == 2 and "(the file is truncated or corrupt)" in r.stderr
+    assert not (tmp_path / "v.html").exists()
+
+
+def test_a_damaged_parquet_records_file_fails_in_one_line(outputs, tmp_path):
+    raw = bytearray((outputs / "r.parquet").read_bytes())
+    # flip bytes inside the first column chunk, after the magic, far from the footer
+    for i in range(40, 400):
+        raw[i] ^= 0x5A
+    bad = tmp_path / "bad.parquet"
+    bad.write_bytes(bytes(raw))
+    r = shinbun("stats", bad)
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1 and r.stderr.startswith(f"shinbun: error: {bad}")
 
 
 def _damaged(outputs, tmp_path):
@@ -187,9 +219,38 @@ def test_an_output_that_is_one_of_the_inputs_is_refused(outputs, tmp_path):
     assert src.read_bytes() == before
 
 
+def test_replaced_outputs_keep_links_and_modes(outputs, tmp_path):
+    """A report written through a symlink replaces the file it points to (the link stays), a
+    replaced file keeps its mode (a report kept private stays private), /dev/stdout is written to."""
+    import os
+    import stat
+
+    real, link = tmp_path / "real.html", tmp_path / "link.html"
+    real.write_text("old", encoding="utf-8")
+    real.chmod(0o600)
+    link.symlink_to(real.name)
+    assert shinbun("view", outputs / "r.jsonl", "-o", link).returncode == 0
+    assert link.is_symlink() and real.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert stat.S_IMODE(os.stat(real).st_mode) == 0o600
+    piped = shinbun("entities", outputs / "r.jsonl", "-o", "/dev/stdout")
+    assert piped.returncode == 2 and "unknown output format" in piped.stderr  # no .csv suffix: as before
+    out = subprocess.run(f"{sys.executable} -m pipeline.cli view {outputs / 'r.jsonl'} -o /dev/stdout | wc -c",
+                         shell=True, capture_output=True, text=True)
+    assert int(out.stdout) > 10_000, out.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.html", "real.html"]
+    aliases = tmp_path / "al.csv"  # a TSV, named so that it is a valid table output too
+    aliases.write_text("騰訊\tテンセント\n", encoding="utf-8")
+    for cmd in (("view", outputs / "r.jsonl", "--aliases", aliases, "-o", aliases),
+                ("cooccur", outputs / "r.jsonl", "--aliases", aliases, "-o", aliases)):
+        r = shinbun(*cmd)
+        assert r.returncode == 2 and "is also an input" in r.stderr, (cmd, r.stderr)
+    assert aliases.read_text(encoding="utf-8") == "騰訊\tテンセント\n"
+
+
 def test_db_output_problems_are_one_line(outputs, tmp_path):
     r = shinbun("db", outputs / "r.jsonl", "-o", tmp_path / "no" / "x.duckdb")
-    assert r.returncode == 2 and r.stderr == f"shinbun: error: cannot write {tmp_path / 'no' / 'x.duckdb'}: no such folder {tmp_path / 'no'}\n"
+    assert r.returncode == 2
+    assert r.stderr == f"shinbun: error: [Errno 2] no such folder {tmp_path / 'no'}: '{tmp_path / 'no' / 'x.duckdb'}'\n"
     r = shinbun("db", outputs / "r.jsonl", "-o", tmp_path / "x.duckdb", "--memory-limit", "lots")
     assert r.returncode == 2 and r.stderr.startswith("shinbun: error: --memory-limit 'lots': ") and len(r.stderr.splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
@@ -203,6 +264,12 @@ def test_selections_that_cannot_match_are_refused(outputs, tmp_path):
     assert r.stderr == "shinbun: error: unknown language zh-CN: the record languages are zh, ja, zh-Hans, zh-Hant, und\n"
     ok = shinbun("entities", outputs / "r.jsonl", "--lang", "zh", "-o", tmp_path / "zh.csv")
     assert ok.returncode == 0 and int(ok.stderr.split()[2]) > 0
+    r = shinbun("entities", outputs / "r.jsonl", "--by", "month", "--lang", "zh", "-o", "-")
+    assert r.returncode == 2
+    assert r.stderr == ("shinbun: error: --by counts every entity of every article: --lang, --label and --aggregate "
+                        "do not apply to it\n")
+    r = shinbun("entities", outputs / "r.jsonl", "--aliases", tmp_path / "zh.csv")
+    assert r.returncode == 2 and r.stderr == "shinbun: error: --aliases applies to --by (and to view, db, cooccur and kwic)\n"
     for cmd in (("stats", outputs / "r.jsonl", "--limit", "0"), ("stats", outputs / "r.jsonl", "--top", "-1"),
                 ("view", outputs / "r.jsonl", "-o", tmp_path / "v.html", "--limit", "-1")):
         r = shinbun(*cmd)
