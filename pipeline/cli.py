@@ -125,8 +125,6 @@ def run(
     shards: Annotated[Optional[bool], typer.Option("--shards/--no-shards", help="With --engine ray: one output shard per input file, read and written by the workers (default: when there are several input files, a glob or a URI); see docs/ray.md.")] = None,
 ) -> None:
     """Process articles and write one JSON record per input article (errors included, in input order)."""
-    import orjson
-
     if output is None:
         if sys.stdout.isatty():
             _fail("give the output file with -o FILE (.jsonl, .jsonl.gz, .parquet), or -o - to print the records here")
