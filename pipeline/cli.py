@@ -217,7 +217,7 @@ def _check_named_fields(inputs: list[str], fields, sample: int = 100) -> None:
     named = {opt: getattr(fields, f) for f, opt in (("id", "--id-field"), ("date", "--date-field"),
                                                     ("title", "--title-field"), ("lang", "--lang-field"))
              if getattr(fields, f) != getattr(DEFAULT_FIELDS, f)}
-    if not named or not all(Path(p).is_file() or Path(p).is_dir() for p in inputs):
+    if not named or any(str(p) == "-" or not (Path(p).is_file() or Path(p).is_dir()) for p in inputs):
         return  # standard input, a pipe, /dev/stdin: they can be read only once
     # Every field but the text lands in Article.meta when the others are named so that none matches.
     probe = InputFields(text=fields.text, id="\0id", date="\0date", title="\0title", lang="\0lang", url="\0url")
@@ -413,8 +413,9 @@ def entities(
     from pipeline.report.tables import SORTS, OutputFormatError, output_format, select, write_aggregate, write_mentions
 
     if by is not None:
-        if lang or label or aggregate:
-            _fail("--by counts every entity of every article: --lang, --label and --aggregate do not apply to it")
+        if lang or label or aggregate or min_articles != 1 or sort != "articles":
+            _fail("--by counts every entity of every article: --lang, --label, --aggregate, --min-articles "
+                  "and --sort do not apply to it")
         return _entities_by(records, output, by, aliases, limit)
     try:
         output_format(output)

@@ -276,6 +276,11 @@ def test_a_named_field_that_no_record_has_is_refused(tmp_path):
                     input='{"doc": "d1", "text": "東京で地震。"}\n{"doc": "d2", "text": "北京下雪。"}\n')
     assert piped.returncode == 0, piped.stderr
     assert [json.loads(x)["id"] for x in (tmp_path / "p.jsonl").read_bytes().splitlines()] == ["d1", "d2"]
+    (tmp_path / "-").write_text("a stray file named -", encoding="utf-8")  # `-` is still standard input
+    dash = shinbun("run", "-", "-c", cfg, "--workers", "1", "-o", tmp_path / "p.jsonl", "--id-field", "doc",
+                   input='{"doc": "d1", "text": "東京で地震。"}\n', cwd=tmp_path)
+    assert dash.returncode == 0, dash.stderr
+    assert [json.loads(x)["id"] for x in (tmp_path / "p.jsonl").read_bytes().splitlines()] == ["d1"]
 
 
 def test_version_and_honest_workers_help():

@@ -34,7 +34,7 @@ def replaced_on_success(path: str | Path) -> Iterator[Path]:
         return
     final = Path(os.path.realpath(path))
     if not final.parent.is_dir():
-        raise FileNotFoundError(errno.ENOENT, f"no such folder {Path(path).parent}", str(path))
+        raise FileNotFoundError(errno.ENOENT, f"no such folder {final.parent}", str(path))
     tmp = final.with_name(f".{final.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
     try:
         yield tmp

@@ -31,8 +31,8 @@ def compression_of(path: str | Path) -> str | None:
         magic = fh.read(6)
     if magic.startswith(_GZIP):
         return "gzip"
-    if magic.startswith(_ZSTD):
-        return "zstd"
+    if magic.startswith(_ZSTD) or (magic[:1] and magic[0] & 0xF0 == 0x50 and magic[1:4] == b"\x2a\x4d\x18"):
+        return "zstd"  # a zstd frame, or a skippable frame (pzstd starts its files with one)
     if magic.startswith(_BZIP2):
         return "bz2"
     if magic.startswith(_XZ):
@@ -60,36 +60,50 @@ class _ZstdFrames(io.RawIOBase):
     """Decompressed bytes of a zstd file (one frame or several, as ``zstd`` and ``cat`` make them)
     that raises ``EOFError`` when the file ends inside a frame, as gzip, bz2 and lzma do:
     zstandard's ``stream_reader`` ends a truncated file silently, so a file cut short would read
-    as a shorter file with a torn last line."""
+    as a shorter file with a torn last line. Input is fed 1 KiB at a time, so that the output of
+    one step stays small however well the data compresses."""
 
     def __init__(self, raw: BinaryIO) -> None:
         self.raw = raw
-        self.dec = zstandard.ZstdDecompressor().decompressobj()
-        self.pending = b""
-        self.pos = 0  # bytes of pending already read
-        self.started = False  # input seen since the current frame began
+        self.dctx = zstandard.ZstdDecompressor()
+        self.dec = self.dctx.decompressobj()
+        self.started = False  # input fed to the current frame
+        self.inp, self.inpos = b"", 0  # compressed bytes read, and how many are used
+        self.out, self.outpos = b"", 0  # decompressed bytes, and how many were handed out
 
     def readable(self) -> bool:
         return True
 
+    def _fill(self) -> bool:
+        """Decompress the next piece into ``out``; False at the end of the file."""
+        while True:
+            if self.inpos >= len(self.inp):
+                self.inp, self.inpos = self.raw.read(1 << 16), 0
+                if not self.inp:
+                    if self.started and not self.dec.eof:
+                        raise EOFError("zstd file ended before the end of its frame")
+                    return False
+            if self.dec.eof:  # the next frame
+                self.dec, self.started = self.dctx.decompressobj(), False
+            piece = self.inp[self.inpos:self.inpos + 1024]
+            self.inpos += len(piece)
+            self.started = True
+            out = self.dec.decompress(piece)
+            if self.dec.eof:  # what followed the frame's end in this piece is the next frame's
+                self.inpos -= len(self.dec.unused_data)
+            if out:
+                self.out, self.outpos = out, 0
+                return True
+
     def readinto(self, buffer: Any) -> int:
-        while not self.pending:
-            chunk = self.raw.read(1 << 16)
-            if not chunk:
-                if self.started and not self.dec.eof:
-                    raise EOFError("zstd file ended before the end of its frame")
-                return 0
-            while chunk:
-                if self.dec.eof:  # the next frame
-                    self.dec = zstandard.ZstdDecompressor().decompressobj()
-                self.started = True
-                self.pending += self.dec.decompress(chunk)
-                chunk = self.dec.unused_data if self.dec.eof else b""
-        n = min(len(buffer), len(self.pending) - self.pos)
-        buffer[:n] = self.pending[self.pos:self.pos + n]
-        self.pos += n
-        if self.pos == len(self.pending):
-            self.pending, self.pos = b"", 0
+        view = memoryview(buffer).cast("B")
+        if not view.nbytes:
+            return 0
+        if self.outpos >= len(self.out) and not self._fill():
+            return 0
+        n = min(view.nbytes, len(self.out) - self.outpos)
+        view[:n] = self.out[self.outpos:self.outpos + n]
+        self.outpos += n
         return n
 
     def close(self) -> None:

@@ -72,7 +72,7 @@ class JsonlWriter:
             if p.parent and not p.parent.exists():
                 p.parent.mkdir(parents=True, exist_ok=True)
             if p.suffix in COMPRESSED_OUTPUT:
-                self._fh = open_compressed(p, mode)  # type: ignore[assignment]
+                self._fh = open_compressed(p, mode=mode)  # type: ignore[assignment]
             else:
                 self._fh = p.open(mode)
             self._closer = self._fh

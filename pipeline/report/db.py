@@ -33,6 +33,7 @@ macro ``kwic(key, width)``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
@@ -140,7 +141,8 @@ def load(records: Iterable[Record], path: str | Path, *, aliases: Aliases | None
             corpus = _load(con, records, aliases, sentences, memory_limit, threads)
         finally:
             wal.unlink(missing_ok=True)
-        final.with_name(final.name + ".wal").unlink(missing_ok=True)  # a stale log of the file replaced
+        for name in {final, Path(os.path.realpath(final))}:  # a stale log of the file replaced
+            name.with_name(name.name + ".wal").unlink(missing_ok=True)
     return corpus
 
 

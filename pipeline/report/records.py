@@ -348,7 +348,9 @@ def _checked_rows(rows: Iterator[dict[str, Any]], shown: str) -> Iterator[dict[s
     while True:
         try:
             row = next(rows, None)
-        except (pa.ArrowException, OSError) as exc:
+        except (pa.ArrowException, OSError, ValueError, KeyError, TypeError) as exc:
+            # ValueError covers UnicodeDecodeError: pyarrow does not check the UTF-8 of strings,
+            # and a damaged row can break the record columns' shapes (from_row)
             raise RecordsFormatError(f"{shown} cannot be read after row {n:,}: {type(exc).__name__}: {exc} "
                                      "(the file is truncated or corrupt)") from None
         if row is None:

@@ -266,8 +266,9 @@ def test_selections_that_cannot_match_are_refused(outputs, tmp_path):
     assert ok.returncode == 0 and int(ok.stderr.split()[2]) > 0
     r = shinbun("entities", outputs / "r.jsonl", "--by", "month", "--lang", "zh", "-o", "-")
     assert r.returncode == 2
-    assert r.stderr == ("shinbun: error: --by counts every entity of every article: --lang, --label and --aggregate "
-                        "do not apply to it\n")
+    assert r.stderr == ("shinbun: error: --by counts every entity of every article: --lang, --label, --aggregate, "
+                        "--min-articles and --sort do not apply to it\n")
+    assert shinbun("entities", outputs / "r.jsonl", "--by", "month", "--sort", "mentions", "-o", "-").returncode == 2
     r = shinbun("entities", outputs / "r.jsonl", "--aliases", tmp_path / "zh.csv")
     assert r.returncode == 2 and r.stderr == "shinbun: error: --aliases applies to --by (and to view, db, cooccur and kwic)\n"
     for cmd in (("stats", outputs / "r.jsonl", "--limit", "0"), ("stats", outputs / "r.jsonl", "--top", "-1"),
