@@ -144,7 +144,7 @@ def _check_gold(rec: object) -> str | None:
     if "entities" not in rec:  # an input article: scoring it would give zeros
         return "no 'entities' list (a gold record lists its entities, [] for none)"
     if isinstance(rec.get("meta"), dict) and "schema_version" in rec["meta"]:  # scoring it would give 1.0
-        return "a record written by `shinbun run`, not gold annotation"
+        return "a record written by `shinbun run`, not gold annotation (gold made from one: drop its meta)"
     ents = rec["entities"]
     if not isinstance(ents, list):
         return "'entities' is not a list"

@@ -223,7 +223,7 @@ def test_eval_without_recognisers_fails(tmp_path):
     ('{"text": "abc", "entities": {}}', "not a gold record: 'entities' is not a list"),
     ('{"id": "a", "text": "abc"}', "not a gold record: no 'entities' list (a gold record lists its entities, [] for none)"),
     ('{"id": "a", "text": "abc", "entities": [], "meta": {"schema_version": "1.4"}}',
-     "not a gold record: a record written by `shinbun run`, not gold annotation"),
+     "not a gold record: a record written by `shinbun run`, not gold annotation (gold made from one: drop its meta)"),
     ('{"text": "abc", "entities": [{"start": 0, "end": 2}]}', "not a gold record: entity 0 has no string 'label'"),
     ('{"text": "abc", "entities": [{"start": 1, "end": 4, "label": "ORG"}]}',
      "not a gold record: entity 0: start 1 / end 4 are not offsets of a span of the text (3 characters)"),
