@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import sys
@@ -370,7 +371,7 @@ RECORDS_HELP = "Records written by `shinbun run`: JSONL (.gz/.zst too; - for std
 @_stops_on_signals
 def view(
     records: Annotated[Path, typer.Argument(help=RECORDS_HELP, show_default=False)],
-    output: Annotated[Path, typer.Option("-o", "--output", help="The HTML file to write.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The HTML file to write (- for standard output).")],
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Only the first N records.")] = None,
     label: Annotated[Optional[list[str]], typer.Option("--label", help="Keep only entities with this label, and articles that have one (repeat or comma-separate).")] = None,
     query: Annotated[Optional[str], typer.Option("--query", help="Keep only articles whose id, title, text or an entity contains TEXT.")] = None,
@@ -630,7 +631,21 @@ def main() -> None:
     # Must be set before numpy is first imported. An explicit setting by the user wins.
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
-    app()
+    try:
+        app()
+    except OSError as exc:
+        # A write the system refused (a full disk, an I/O error, a quota, a file too large), most
+        # often to standard output, which the commands do not guard one by one: a problem of the
+        # place written to, not a bug, so one line and exit 2. Other OSErrors keep their traceback.
+        if exc.errno not in _WRITE_REFUSED:
+            raise
+        typer.echo(f"shinbun: error: cannot write output: {exc}", err=True)
+        # What is still buffered for stdout would fail again when Python flushes it at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(2)
+
+
+_WRITE_REFUSED = frozenset({errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG})
 
 
 if __name__ == "__main__":

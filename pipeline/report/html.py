@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -252,7 +253,7 @@ def _matches(rec: Record, labels: set[str] | None, query: str | None) -> bool:
 def write_report(records: Iterable[Record], path: str | Path, *, labels: Sequence[str] | None = None,
                  query: str | None = None, top: int = 10, title: str = "shinbun report",
                  max_articles: int | None = MAX_ARTICLES, aliases: Aliases | None = None) -> ReportSummary:
-    """Write the HTML report of ``records`` to ``path``.
+    """Write the HTML report of ``records`` to ``path`` (``-``: standard output).
 
     ``labels``: keep only entities with these labels, and only articles that have one.
     ``query``: keep only articles whose id, title, text or an entity contains it (NFKC, case-folded).
@@ -298,8 +299,13 @@ def write_report(records: Iterable[Record], path: str | Path, *, labels: Sequenc
     parts = {"TITLE": _e(title), "CSS": _CSS + CORPUS_CSS, "OVERVIEW": overview_html(stats, note), "DATA": embed_json(data),
              "JS": _JS + CORPUS_JS, "CORPUS": SECTION}
     page = re.sub(r"@@([A-Z]+)@@", lambda m: parts[m.group(1)], _TEMPLATE)  # one pass: inserted text is never rescanned
+    data_bytes = page.encode("utf-8", "replace")
+    if str(path) == "-":  # stdout, as for the other record tools
+        sys.stdout.buffer.write(data_bytes)
+        sys.stdout.buffer.flush()
+        return summary
     with replaced_on_success(path) as tmp:
-        tmp.write_bytes(page.encode("utf-8", "replace"))
+        tmp.write_bytes(data_bytes)
     return summary
 
 

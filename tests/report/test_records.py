@@ -282,3 +282,30 @@ def test_a_first_line_that_is_no_json_object_refuses_the_file(tmp_path):
     path.write_bytes(b'[{"id": "a", "text": "x", "entities": []}]\n')
     with pytest.raises(RecordsFormatError, match=re.escape(f"{path} is not a records file: line 1 is an array, not a JSON object")):
         iter_records(path)
+
+
+def test_view_writes_the_report_to_stdout_for_a_dash(outputs, tmp_path):
+    r = shinbun("view", outputs / "r.jsonl", "-o", "-", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("<!DOCTYPE html>") and r.stdout.rstrip().endswith("</html>")
+    assert list(tmp_path.iterdir()) == []  # no file named "-"
+    assert r.stderr == "shinbun: wrote -: 14 of 14 records (13 articles, 1 errors, " + r.stderr.split(", 1 errors, ", 1)[1]
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("cmd", [("stats",), ("stats", "--json"), ("view", "-o", "-"), ("entities", "-o", "-")])
+def test_a_full_disk_on_stdout_is_one_line_and_status_2(outputs, cmd):
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([sys.executable, "-m", "pipeline.cli", cmd[0], str(outputs / "r.jsonl"), *cmd[1:]],
+                           stdout=full, stderr=subprocess.PIPE, text=True)
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1 and r.stderr.startswith("shinbun: error: ")
+    assert "No space left on device" in r.stderr
+
+
+def test_schema_to_a_full_disk_is_one_line(tmp_path):
+    if not __import__("os").path.exists("/dev/full"):
+        pytest.skip("needs /dev/full (Linux)")
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([sys.executable, "-m", "pipeline.cli", "schema"], stdout=full, stderr=subprocess.PIPE, text=True)
+    assert (r.returncode, r.stderr) == (2, "shinbun: error: cannot write output: [Errno 28] No space left on device\n")
