@@ -576,6 +576,8 @@ def db_command(
     """Load records into a DuckDB file: articles, mentions, clusters, entities, views for time, co-occurrence, KWIC (docs/corpus.md)."""
     from pipeline.report.db import DatabaseError, load
 
+    if str(output) == "-":
+        _fail("-o -: a DuckDB database is a file, it cannot go to standard output; name a file such as corpus.duckdb")
     al = _load_aliases(aliases)
     _not_an_input(output, [*records, aliases])
     try:

@@ -4,6 +4,7 @@ told by content, and refuse anything else with one line and status 2."""
 from __future__ import annotations
 
 import gzip
+import os
 import re
 import subprocess
 import sys
@@ -292,7 +293,7 @@ def test_view_writes_the_report_to_stdout_for_a_dash(outputs, tmp_path):
     assert r.stderr == "shinbun: wrote -: 14 of 14 records (13 articles, 1 errors, " + r.stderr.split(", 1 errors, ", 1)[1]
 
 
-@pytest.mark.skipif(not __import__("os").path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
 @pytest.mark.parametrize("cmd", [("stats",), ("stats", "--json"), ("view", "-o", "-"), ("entities", "-o", "-")])
 def test_a_full_disk_on_stdout_is_one_line_and_status_2(outputs, cmd):
     with open("/dev/full", "w") as full:
@@ -304,8 +305,15 @@ def test_a_full_disk_on_stdout_is_one_line_and_status_2(outputs, cmd):
 
 
 def test_schema_to_a_full_disk_is_one_line(tmp_path):
-    if not __import__("os").path.exists("/dev/full"):
+    if not os.path.exists("/dev/full"):
         pytest.skip("needs /dev/full (Linux)")
     with open("/dev/full", "w") as full:
         r = subprocess.run([sys.executable, "-m", "pipeline.cli", "schema"], stdout=full, stderr=subprocess.PIPE, text=True)
     assert (r.returncode, r.stderr) == (2, "shinbun: error: cannot write output: [Errno 28] No space left on device\n")
+
+
+def test_db_refuses_stdout(outputs, tmp_path):
+    r = shinbun("db", outputs / "r.jsonl", "-o", "-", cwd=tmp_path)
+    assert (r.returncode, r.stderr) == (2, "shinbun: error: -o -: a DuckDB database is a file, it cannot go to standard output; "
+                                           "name a file such as corpus.duckdb\n")
+    assert list(tmp_path.iterdir()) == []
