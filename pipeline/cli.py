@@ -446,6 +446,8 @@ def entities(
         _fail(str(exc))
     if output != "-":
         typer.echo(f"shinbun: wrote {n:,} rows to {output}", err=True)
+    elif n == 0:  # a header alone on a terminal is easily taken for a failure, or missed
+        typer.echo("shinbun: no row: nothing in the records matches (the table is its header line)", err=True)
 
 
 @app.command()
@@ -519,6 +521,8 @@ def _write_table(rows, columns, output: str, kinds: dict[str, str]) -> None:
         _fail(str(exc))
     if output != "-":
         typer.echo(f"shinbun: wrote {n:,} rows to {output}", err=True)
+    elif n == 0:  # a header alone on a terminal is easily taken for a failure, or missed
+        typer.echo("shinbun: no row: nothing in the records matches (the table is its header line)", err=True)
 
 
 def _check_output(output: str, sources: list[Optional[Path]]) -> None:

@@ -317,3 +317,10 @@ def test_db_refuses_stdout(outputs, tmp_path):
     assert (r.returncode, r.stderr) == (2, "shinbun: error: -o -: a DuckDB database is a file, it cannot go to standard output; "
                                            "name a file such as corpus.duckdb\n")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_empty_table_on_stdout_says_so_on_stderr(outputs):
+    r = shinbun("kwic", "存在しない固有名", outputs / "r.jsonl")
+    assert r.returncode == 0
+    assert r.stdout.splitlines() == ["article_id,published,lang,label,key,left,text,right,start,end,sentence"]
+    assert r.stderr == "shinbun: no row: nothing in the records matches (the table is its header line)\n"
