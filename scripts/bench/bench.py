@@ -1,6 +1,7 @@
 """Throughput benchmark: shinbun (1 worker, all workers) beside GiNZA (ja_ginza, NER only), same text, same run.
 
     python -m scripts.bench.bench --chars 300000                   # Japanese news text from ../shared/data/raw
+    python -m scripts.bench.bench --chars 300000 --repeat 3        # shinbun's median of 3 runs beside one GiNZA run
     python -m scripts.bench.bench --lang zh --chars 300000 --no-ginza
     python -m scripts.bench.bench --articles 20000 --no-ginza       # a synthetic dump of N articles (memory check)
 
@@ -99,6 +100,15 @@ def sub(args: list[str]) -> dict:
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
+def median_run(runs: list[dict]) -> dict:
+    """The run of median rate (the lower middle one for an even count), with every run's rate in
+    ``rates``: a median is an actual measurement, not an average of a slow and a fast run."""
+    by_rate = sorted(runs, key=lambda r: r["chars"] / r["seconds"])
+    mid = dict(by_rate[(len(by_rate) - 1) // 2])
+    mid["rates"] = [r["chars"] / r["seconds"] for r in runs]
+    return mid
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lang", choices=["ja", "zh"], default="ja")
@@ -109,6 +119,9 @@ def main() -> None:
     ap.add_argument("--config", default=None)
     ap.add_argument("--article-chars", type=int, default=None, help="cut each article to its first N characters (many short articles)")
     ap.add_argument("--no-single", action="store_true", help="skip the 1-worker run")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="measure shinbun N times (1 worker and all workers alternated) and report the median run "
+                         "with the range: single runs of a few seconds vary by up to 20 %% on a shared machine")
     ap.add_argument("--no-ginza", action="store_true")
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
     ap.add_argument("--_measure", choices=["shinbun", "ginza"], help=argparse.SUPPRESS)
@@ -123,6 +136,8 @@ def main() -> None:
         print(json.dumps(measure_ginza(args._input)))
         return
 
+    if args.repeat < 1:
+        ap.error(f"--repeat must be at least 1, got {args.repeat}")
     if args.chars is None and args.articles is None:
         args.chars = 300_000
     with tempfile.TemporaryDirectory() as tmp:
@@ -130,10 +145,13 @@ def main() -> None:
         n, chars = build_input(args.lang, args.data, args.chars, args.articles, path, args.article_chars)
         extra = ["--config", args.config] if args.config else []
         results = {"lang": args.lang, "articles": n, "chars": chars}
-        if not args.no_single:
-            results["shinbun_1"] = sub(["--_measure", "shinbun", "--_input", str(path), "--_workers", "1", *extra])
-        if args.workers > 1:
-            results[f"shinbun_{args.workers}"] = sub(["--_measure", "shinbun", "--_input", str(path), "--_workers", str(args.workers), *extra])
+        counts = ([1] if not args.no_single else []) + ([args.workers] if args.workers > 1 else [])
+        runs: dict[int, list[dict]] = {w: [] for w in counts}
+        for _ in range(args.repeat):
+            for w in counts:
+                runs[w].append(sub(["--_measure", "shinbun", "--_input", str(path), "--_workers", str(w), *extra]))
+        for w in counts:
+            results[f"shinbun_{w}"] = median_run(runs[w])
         if not args.no_ginza and args.lang == "ja":
             try:
                 results["ginza"] = sub(["--_measure", "ginza", "--_input", str(path)])
@@ -149,7 +167,9 @@ def main() -> None:
             continue
         rate[key] = r["chars"] / r["seconds"]
         startup = f"  (model loading before the timing: {r['startup_seconds']:.1f} s)" if "startup_seconds" in r else ""
-        print(f"{key:12s} {rate[key]:>12,.0f} chars/s  {r['seconds']:8.1f} s  peak RSS {r['peak_rss_mb']:,.0f} MB{startup}")
+        spread = (f"  median of {len(r['rates'])} runs, {min(r['rates']):,.0f}-{max(r['rates']):,.0f}"
+                  if len(r.get("rates", ())) > 1 else "")
+        print(f"{key:12s} {rate[key]:>12,.0f} chars/s  {r['seconds']:8.1f} s  peak RSS {r['peak_rss_mb']:,.0f} MB{startup}{spread}")
     if "ginza" in rate and "shinbun_1" in rate:
         print(f"shinbun (1 worker) / GiNZA: {rate['shinbun_1'] / rate['ginza']:.1f}x")
     multi = [k for k in rate if k.startswith("shinbun_") and k != "shinbun_1"]
