@@ -190,17 +190,6 @@ def test_eval_fails_in_one_line_when_every_record_is_an_error_record(tmp_path, m
         evaluate_pipeline(gold)
 
 
-def test_eval_of_an_empty_gold_file_fails(tmp_path):
-    from typer.testing import CliRunner
-
-    from pipeline.cli import app
-
-    gold = tmp_path / "gold.jsonl"
-    gold.write_text("\n", encoding="utf-8")
-    out = CliRunner().invoke(app, ["eval", "--gold", str(gold)])
-    assert out.exit_code == 2 and out.stderr == f"shinbun: error: {gold}: no gold record to score\n"
-
-
 def test_eval_without_recognisers_fails(tmp_path):
     """`recognizers = []` is a legitimate run (no entities, on purpose) but scores only zeros."""
     from typer.testing import CliRunner
@@ -243,15 +232,19 @@ def test_a_bad_gold_line_is_named_by_file_and_line(tmp_path, line, problem):
     assert str(err.value).startswith(f"{gold}:3: {problem}")
 
 
-def test_eval_of_a_bad_gold_file_fails_in_one_line(tmp_path):
+@pytest.mark.parametrize(("content", "problem"), [
+    ("\n", ": no gold record to score"),  # an empty gold file
+    ('{"id": "a", "lang": "ja", "entities": []}\n', ":1: not a gold record: no string 'text'"),
+])
+def test_eval_of_an_unusable_gold_file_fails_in_one_line(tmp_path, content, problem):
     from typer.testing import CliRunner
 
     from pipeline.cli import app
 
     gold = tmp_path / "gold.jsonl"
-    gold.write_text('{"id": "a", "lang": "ja", "entities": []}\n', encoding="utf-8")
+    gold.write_text(content, encoding="utf-8")
     out = CliRunner().invoke(app, ["eval", "--gold", str(gold)])
-    assert out.exit_code == 2 and out.stderr == f"shinbun: error: {gold}:1: not a gold record: no string 'text'\n"
+    assert out.exit_code == 2 and out.stderr == f"shinbun: error: {gold}{problem}\n"
 
 
 def test_eval_warns_of_a_label_that_occurs_nowhere(tmp_path):
