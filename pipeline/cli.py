@@ -363,7 +363,6 @@ def _records(path: Path, limit: Optional[int]):
         _fail(str(exc))
 
 
-
 RECORDS_HELP = "Records written by `shinbun run`: JSONL (.gz/.zst too; - for stdin) or Parquet."
 
 
@@ -444,10 +443,7 @@ def entities(
             n = write_mentions(recs, output)
     except (OutputFormatError, OSError) as exc:
         _fail(str(exc))
-    if output != "-":
-        typer.echo(f"shinbun: wrote {n:,} rows to {output}", err=True)
-    elif n == 0:  # a header alone on a terminal is easily taken for a failure, or missed
-        typer.echo("shinbun: no row: nothing in the records matches (the table is its header line)", err=True)
+    _said_rows(n, output)
 
 
 @app.command()
@@ -512,6 +508,14 @@ def _corpus_source(paths: list[Path], aliases: Optional[Path]):
     return connect(paths[0])
 
 
+def _said_rows(n: int, output: str) -> None:
+    """One line on stderr after a table is written: its size, or for stdout an empty table."""
+    if output != "-":
+        typer.echo(f"shinbun: wrote {n:,} rows to {output}", err=True)
+    elif n == 0:  # a header alone on a terminal is easily taken for a failure, or missed
+        typer.echo("shinbun: no row: nothing in the records matches (the table is its header line)", err=True)
+
+
 def _write_table(rows, columns, output: str, kinds: dict[str, str]) -> None:
     from pipeline.report.tables import OutputFormatError, write_rows
 
@@ -519,10 +523,7 @@ def _write_table(rows, columns, output: str, kinds: dict[str, str]) -> None:
         n = write_rows(rows, columns, output, kinds)
     except (OutputFormatError, OSError) as exc:
         _fail(str(exc))
-    if output != "-":
-        typer.echo(f"shinbun: wrote {n:,} rows to {output}", err=True)
-    elif n == 0:  # a header alone on a terminal is easily taken for a failure, or missed
-        typer.echo("shinbun: no row: nothing in the records matches (the table is its header line)", err=True)
+    _said_rows(n, output)
 
 
 def _check_output(output: str, sources: list[Optional[Path]]) -> None:
