@@ -198,8 +198,8 @@ class RecordsFormatError(ValueError):
 _CORRUPT_STREAM = (EOFError, OSError, zlib.error, lzma.LZMAError, zstandard.ZstdError)
 
 
-def _unreadable(shown: str, lineno: int, exc: BaseException) -> RecordsFormatError:
-    return RecordsFormatError(f"{shown} cannot be read after line {lineno:,}: {type(exc).__name__}: {exc} "
+def _unreadable(shown: str, n: int, exc: BaseException, unit: str = "line") -> RecordsFormatError:
+    return RecordsFormatError(f"{shown} cannot be read after {unit} {n:,}: {type(exc).__name__}: {exc} "
                               "(the file is truncated or corrupt)")
 
 
@@ -351,8 +351,7 @@ def _checked_rows(rows: Iterator[dict[str, Any]], shown: str) -> Iterator[dict[s
         except (pa.ArrowException, OSError, ValueError, KeyError, TypeError) as exc:
             # ValueError covers UnicodeDecodeError: pyarrow does not check the UTF-8 of strings,
             # and a damaged row can break the record columns' shapes (from_row)
-            raise RecordsFormatError(f"{shown} cannot be read after row {n:,}: {type(exc).__name__}: {exc} "
-                                     "(the file is truncated or corrupt)") from None
+            raise _unreadable(shown, n, exc, "row") from None
         if row is None:
             return
         n += 1
