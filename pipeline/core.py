@@ -61,8 +61,8 @@ class Settings:
 WEB_SETTINGS = {"html_hash": bool}
 # The config's top-level keys: [input] is read by the runners (pipeline.runners.local.input_fields).
 CONFIG_SECTIONS = ("input", "pipeline", "recognizers", "tokenizers", "web")
-# [tokenizers.LANG]: the languages a document can have that get tokens ("zh" serves both scripts).
-TOKENIZER_LANGS = ("ja", "zh", "zh-Hans", "zh-Hant")
+# [tokenizers.LANG]: the languages analysed, as for a recogniser's langs ("zh" serves both scripts).
+TOKENIZER_LANGS = entity_stage.RECOGNIZER_LANGS
 
 
 class Pipeline:
