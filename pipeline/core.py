@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from pipeline import __version__
 from pipeline.config import Config, ConfigError, build, check_type, check_types, load_config, registry
@@ -41,7 +41,6 @@ class StageError(Exception):
 
 
 LangTag = Literal["ja", "zh", "zh-Hans", "zh-Hant", "und"]
-LANG_FILTER_TAGS: tuple[str, ...] = get_args(LangTag)
 
 
 @dataclass(slots=True)
